@@ -1,0 +1,115 @@
+"""Composition root: build adapters and services from a Config, then mount both dialects."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import falcon
+import redis
+from argon2 import PasswordHasher
+
+from tuchuang.blobs import BlobStore
+from tuchuang.blobs.local import LocalBlobStore
+from tuchuang.config import Config
+from tuchuang.db import MetadataStore, open_store
+from tuchuang.protocol import api, core, legacy
+from tuchuang.protocol.downloads import StoredFile
+from tuchuang.protocol.endpoint import Endpoint
+from tuchuang.services.accounts import Accounts
+from tuchuang.services.auth import Auth
+from tuchuang.services.clock import Clock
+from tuchuang.services.files import Files
+from tuchuang.services.uploads import Uploads
+from tuchuang.sessions import SessionStore
+from tuchuang.sessions.redis import RedisSessionStore
+from tuchuang.sessions.sql import SqlSessionStore
+
+
+@dataclass
+class Services:
+    accounts: Accounts
+    auth: Auth
+    files: Files
+    uploads: Uploads
+    store: MetadataStore
+    blobs: BlobStore
+    sessions: SessionStore
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def build_blobs(config: Config) -> BlobStore:
+    return LocalBlobStore(config.effective_store_path)
+
+
+def build_sessions(config: Config, store: MetadataStore) -> SessionStore:
+    if config.redis_url:
+        client = redis.Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        return RedisSessionStore(client, config.redis_prefix)
+    return SqlSessionStore(store)
+
+
+def build_services(
+    config: Config,
+    *,
+    store: MetadataStore | None = None,
+    blobs: BlobStore | None = None,
+    sessions: SessionStore | None = None,
+    clock: Clock = time.time,
+    token_factory: Any = new_token,
+    hasher: PasswordHasher | None = None,
+) -> Services:
+    """Wire the services; any collaborator may be passed in (tests inject fakes and clocks)."""
+    store = store or open_store(config.effective_database_url, config.db_pool_size)
+    blobs = blobs or build_blobs(config)
+    sessions = sessions or build_sessions(config, store)
+    hasher = hasher or PasswordHasher(
+        time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1
+    )
+    auth = Auth(sessions, clock, config.legacy_auth)
+    accounts = Accounts(store, sessions, hasher, clock, token_factory, config.session_ttl)
+    files = Files(store, blobs, clock, config.instant_upload)
+    return Services(accounts, auth, files, Uploads(auth, files), store, blobs, sessions)
+
+
+def create_app(config: Config, services: Services | None = None, **collaborators: Any) -> falcon.App:
+    """The WSGI app for `config`; pass `services` or collaborators to replace adapters."""
+    services = services or build_services(config, **collaborators)
+    app = falcon.App()
+    for prefix, dialect in (("", legacy), ("/api", api)):
+        for path, resource in endpoints(dialect, services, config).items():
+            app.add_route(f"{prefix}/{path}", resource)
+    app.add_route("/group1/M00/{d1}/{d2}/{name}", StoredFile(services.blobs))
+    return app
+
+
+def endpoints(dialect: ModuleType, services: Services, config: Config) -> dict[str, Endpoint]:
+    def ep(name: str, **kw: Any) -> Endpoint:
+        return Endpoint(name, dialect, services, config, **kw)
+
+    return {
+        "reg": ep("reg", handler=core.reg),
+        "login": ep("login", handler=core.login),
+        "md5": ep("md5", handler=core.md5),
+        "upload": ep("upload", handler=core.upload),
+        "myfiles": ep(
+            "myfiles",
+            commands={
+                "count": ("count", core.myfiles_count),
+                "normal": ("list", core.myfiles_list("normal")),
+                "pvasc": ("list", core.myfiles_list("pvasc")),
+                "pvdesc": ("list", core.myfiles_list("pvdesc")),
+            },
+        ),
+        "dealfile": ep(
+            "dealfile",
+            before=core.dealfile_token,
+            commands={"del": ("del", core.dealfile_del), "pv": ("pv", core.dealfile_pv)},
+        ),
+    }

@@ -1,0 +1,91 @@
+"""The `tuchuang` command: `serve` (the embedded server) and `db upgrade`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from tuchuang.config import Config, ConfigError
+from tuchuang.db import open_store
+from tuchuang.db.migrations import pending, upgrade
+
+log = logging.getLogger("tuchuang")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tuchuang", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server (SQLite + local store unless configured)")
+    serve.add_argument("--host", help="listen address (TUCHUANG_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (TUCHUANG_PORT, default 8080)")
+    serve.add_argument("--workers", type=int, help="worker processes (TUCHUANG_WORKERS)")
+    serve.add_argument("--data-dir", help="data directory (TUCHUANG_DATA_DIR)")
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply pending schema files from sql/")
+    db_sub.add_parser("status", help="list pending schema files")
+    args = parser.parse_args(argv)
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"tuchuang: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "db":
+        return _db(args.db_command, config)
+    return _serve(config)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = Config.from_env()
+    overrides: dict[str, Any] = {}
+    for name in ("host", "port", "workers", "data_dir"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    if "data_dir" in overrides:
+        from pathlib import Path
+
+        overrides["data_dir"] = Path(overrides["data_dir"])
+    config = config.replace(**overrides)
+    config.validate()
+    return config
+
+
+def _db(command: str, config: Config) -> int:
+    store = open_store(config.effective_database_url, 1)
+    try:
+        if command == "status":
+            names = [name for _, name, _ in pending(store)]
+            print("pending: " + (", ".join(names) if names else "none"))
+            return 0
+        applied = upgrade(store)
+        print("applied: " + (", ".join(applied) if applied else "nothing (schema is current)"))
+        return 0
+    finally:
+        store.close()
+
+
+def _serve(config: Config) -> int:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(config.effective_database_url, 1)
+    try:
+        if store.dialect == "sqlite":
+            for name in upgrade(store):  # the embedded default keeps its own schema current
+                log.info("applied schema %s", name)
+        elif pending(store):
+            log.error("the database schema is not current: run `tuchuang db upgrade`")
+            return 1
+    finally:
+        store.close()
+    from tuchuang.server import run
+
+    run(config)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,161 @@
+"""Read the TUCHUANG_* environment once into one frozen Config; bad values fail at start."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+LEGACY_AUTH_POLICIES = ("session-ip", "session", "open")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _secret_repr(url: str | None) -> str | None:
+    """Return `url` with any password replaced, for repr and logs."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("tuchuang-data")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "tuchuang:"
+    blob_store: str = "local"
+    store_path: Path | None = None
+    spool_dir: Path | None = None
+    max_upload_bytes: int = 1 << 30
+    public_url: str | None = None
+    session_ttl: int = 86400
+    legacy_auth: str = "session-ip"
+    instant_upload: bool = True
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    workers: int = 2
+    threads: int = 8
+    db_pool_size: int = 8
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    log_level: str = "INFO"
+
+    def __repr__(self) -> str:
+        fields = dataclasses.asdict(self)
+        fields["database_url"] = _secret_repr(self.database_url)
+        fields["redis_url"] = _secret_repr(self.redis_url)
+        inner = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+        return f"Config({inner})"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'tuchuang.db').resolve()}"
+
+    @property
+    def effective_store_path(self) -> Path:
+        return self.store_path or self.data_dir / "storage"
+
+    @property
+    def effective_spool_dir(self) -> Path:
+        return self.spool_dir or self.data_dir / "spool"
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Build a Config from TUCHUANG_* variables; unset ones keep their defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            name = "TUCHUANG_" + field.name.upper()
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[field.name] = _PARSERS[field.name](raw)
+            except (ValueError, KeyError) as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the variable of the first invalid setting."""
+        checks: list[tuple[str, bool, str]] = [
+            ("PORT", 0 < self.port < 65536, "must be 1-65535"),
+            ("LEGACY_AUTH", self.legacy_auth in LEGACY_AUTH_POLICIES, "session-ip|session|open"),
+            ("BLOB_STORE", self.blob_store in ("local", "fastdfs"), "must be local or fastdfs"),
+            ("MAX_UPLOAD_BYTES", self.max_upload_bytes > 0, "must be positive"),
+            ("SESSION_TTL", self.session_ttl > 0, "must be positive"),
+            ("WORKERS", self.workers > 0, "must be positive"),
+            ("THREADS", self.threads > 0, "must be positive"),
+            ("DB_POOL_SIZE", self.db_pool_size > 0, "must be positive"),
+        ]
+        for name, ok, why in checks:
+            if not ok:
+                raise ConfigError(f"TUCHUANG_{name}: {why}")
+        scheme = urlsplit(self.effective_database_url).scheme
+        if scheme not in ("sqlite", "mysql", "mysql+pymysql"):
+            raise ConfigError("TUCHUANG_DATABASE_URL: scheme must be sqlite:// or mysql://")
+        if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError("TUCHUANG_REDIS_URL: scheme must be redis://, rediss:// or unix://")
+        if self.public_url and urlsplit(self.public_url).scheme not in ("http", "https"):
+            raise ConfigError("TUCHUANG_PUBLIC_URL: must start with http:// or https://")
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "on", "true", "yes"):
+        return True
+    if lowered in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"not a boolean: {raw!r} (use on/off)")
+
+
+def _size(raw: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    raw = raw.strip().lower().removesuffix("ib").removesuffix("b")
+    if raw and raw[-1] in units:
+        return int(raw[:-1]) * units[raw[-1]]
+    return int(raw)
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "data_dir": Path,
+    "host": str,
+    "port": int,
+    "database_url": str,
+    "redis_url": str,
+    "redis_prefix": str,
+    "blob_store": str,
+    "store_path": Path,
+    "spool_dir": Path,
+    "max_upload_bytes": _size,
+    "public_url": lambda raw: raw.rstrip("/"),
+    "session_ttl": int,
+    "legacy_auth": str,
+    "instant_upload": _bool,
+    "trusted_proxies": _addresses,
+    "workers": int,
+    "threads": int,
+    "db_pool_size": int,
+    "argon2_time_cost": int,
+    "argon2_memory_kib": int,
+    "log_level": str.upper,
+}

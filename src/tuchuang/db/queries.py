@@ -1,0 +1,260 @@
+"""The statements of the metadata store, run on one connection inside one transaction.
+
+SQL is written once with `%s` placeholders (PyMySQL's style); the SQLite dialect rewrites them
+to `?`. Parameters are always bound, never formatted into the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tuchuang.db.records import FileRow, PictureShare, SharedFile, UserFile
+
+INSERT_USER = (
+    "INSERT INTO user_info (user_name, nick_name, password, phone, email, create_time)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+SELECT_USER_EXISTS = "SELECT 1 FROM user_info WHERE user_name = %s"
+SELECT_PASSWORD = "SELECT password FROM user_info WHERE user_name = %s"
+UPDATE_PASSWORD = "UPDATE user_info SET password = %s WHERE user_name = %s"
+
+SELECT_FILE = "SELECT md5, file_id, size, type, count FROM file_info WHERE md5 = %s"
+INSERT_FILE = "INSERT INTO file_info (md5, file_id, size, type, count) VALUES (%s, %s, %s, %s, 1)"
+ADD_TO_FILE_COUNT = "UPDATE file_info SET count = count + %s WHERE md5 = %s"
+DELETE_FILE = "DELETE FROM file_info WHERE md5 = %s AND count <= 0"
+
+SELECT_USER_FILE = (
+    "SELECT shared_status FROM user_file_list WHERE user = %s AND md5 = %s AND file_name = %s"
+)
+INSERT_USER_FILE = (
+    "INSERT INTO user_file_list (user, md5, create_time, file_name, shared_status, pv)"
+    " VALUES (%s, %s, %s, %s, 0, 0)"
+)
+DELETE_USER_FILE = "DELETE FROM user_file_list WHERE user = %s AND md5 = %s AND file_name = %s"
+COUNT_USER_FILES = "SELECT COUNT(*) FROM user_file_list WHERE user = %s"
+INCREMENT_USER_FILE_PV = (
+    "UPDATE user_file_list SET pv = pv + 1 WHERE user = %s AND md5 = %s AND file_name = %s"
+)
+SET_SHARED_STATUS = (
+    "UPDATE user_file_list SET shared_status = %s WHERE user = %s AND md5 = %s AND file_name = %s"
+)
+_USER_FILE_COLUMNS = (
+    "SELECT u.user, u.md5, u.create_time, u.file_name, u.shared_status, u.pv,"
+    " f.file_id, f.size, f.type"
+    " FROM user_file_list u JOIN file_info f ON f.md5 = u.md5 WHERE u.user = %s"
+)
+LIST_USER_FILES = {
+    "normal": _USER_FILE_COLUMNS + " ORDER BY u.id LIMIT %s OFFSET %s",
+    "pvasc": _USER_FILE_COLUMNS + " ORDER BY u.pv ASC, u.id ASC LIMIT %s OFFSET %s",
+    "pvdesc": _USER_FILE_COLUMNS + " ORDER BY u.pv DESC, u.id ASC LIMIT %s OFFSET %s",
+}
+
+SELECT_SHARE = "SELECT user, pv FROM share_file_list WHERE md5 = %s AND file_name = %s"
+INSERT_SHARE = (
+    "INSERT INTO share_file_list (user, md5, file_name, pv, create_time) VALUES (%s, %s, %s, 0, %s)"
+)
+DELETE_SHARE = "DELETE FROM share_file_list WHERE user = %s AND md5 = %s AND file_name = %s"
+COUNT_SHARES = "SELECT COUNT(*) FROM share_file_list"
+INCREMENT_SHARE_PV = "UPDATE share_file_list SET pv = pv + 1 WHERE md5 = %s AND file_name = %s"
+LIST_SHARES = (
+    "SELECT s.user, s.md5, s.create_time, s.file_name, s.pv, f.file_id, f.size, f.type"
+    " FROM share_file_list s JOIN file_info f ON f.md5 = s.md5"
+    " ORDER BY s.id LIMIT %s OFFSET %s"
+)
+RANKING = (
+    "SELECT md5, file_name, pv FROM share_file_list ORDER BY pv DESC, id ASC LIMIT %s OFFSET %s"
+)
+
+INSERT_PICTURE_SHARE = (
+    "INSERT INTO share_picture_list (user, filemd5, file_name, urlmd5, pv, create_time)"
+    " VALUES (%s, %s, %s, %s, 0, %s)"
+)
+COUNT_PICTURE_SHARES = "SELECT COUNT(*) FROM share_picture_list WHERE user = %s"
+LIST_PICTURE_SHARES = (
+    "SELECT p.user, p.filemd5, p.file_name, p.urlmd5, p.pv, p.create_time, f.size"
+    " FROM share_picture_list p LEFT JOIN file_info f ON f.md5 = p.filemd5"
+    " WHERE p.user = %s ORDER BY p.id LIMIT %s OFFSET %s"
+)
+SELECT_PICTURE_SHARE = (
+    "SELECT user, filemd5, file_name, urlmd5, pv, create_time FROM share_picture_list"
+    " WHERE urlmd5 = %s"
+)
+DELETE_PICTURE_SHARE = "DELETE FROM share_picture_list WHERE user = %s AND urlmd5 = %s"
+INCREMENT_PICTURE_PV = "UPDATE share_picture_list SET pv = pv + 1 WHERE urlmd5 = %s"
+
+INSERT_SESSION = (
+    "INSERT INTO sessions (token_hash, user_name, client_addr, expires_at) VALUES (%s, %s, %s, %s)"
+)
+SELECT_SESSION_USER = "SELECT user_name FROM sessions WHERE token_hash = %s AND expires_at > %s"
+SELECT_LIVE_SESSION = "SELECT 1 FROM sessions WHERE user_name = %s AND expires_at > %s LIMIT 1"
+SELECT_LIVE_SESSION_FROM = (
+    "SELECT 1 FROM sessions WHERE user_name = %s AND client_addr = %s AND expires_at > %s LIMIT 1"
+)
+DELETE_EXPIRED_SESSIONS = "DELETE FROM sessions WHERE user_name = %s AND expires_at <= %s"
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Sequence[Any] | None: ...
+    def fetchall(self) -> Sequence[Sequence[Any]]: ...
+
+
+def format_time(value: Any) -> str:
+    """Render a stored timestamp as `YYYY-MM-DD HH:MM:SS` (PROTOCOL.md §8.3)."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+@dataclass
+class Tx:
+    """One unit of work on one connection; every method runs one named statement."""
+
+    cursor: Cursor
+    placeholder: str = "%s"
+
+    def execute(self, sql: str, *params: Any) -> Cursor:
+        if self.placeholder != "%s":
+            sql = sql.replace("%s", self.placeholder)
+        self.cursor.execute(sql, params)
+        return self.cursor
+
+    def _one(self, sql: str, *params: Any) -> Sequence[Any] | None:
+        return self.execute(sql, *params).fetchone()
+
+    def _scalar(self, sql: str, *params: Any) -> Any:
+        row = self._one(sql, *params)
+        return None if row is None else row[0]
+
+    # accounts
+    def insert_user(self, name: str, nick: str, password: str, phone: str, email: str, now: str) -> None:
+        self.execute(INSERT_USER, name, nick, password, phone, email, now)
+
+    def user_exists(self, name: str) -> bool:
+        return self._one(SELECT_USER_EXISTS, name) is not None
+
+    def password_hash(self, name: str) -> str | None:
+        return self._scalar(SELECT_PASSWORD, name)
+
+    def set_password_hash(self, name: str, password: str) -> None:
+        self.execute(UPDATE_PASSWORD, password, name)
+
+    # stored contents
+    def file(self, md5: str) -> FileRow | None:
+        row = self._one(SELECT_FILE, md5)
+        return None if row is None else FileRow(row[0], row[1], int(row[2]), row[3], int(row[4]))
+
+    def insert_file(self, md5: str, file_id: str, size: int, type_: str) -> None:
+        self.execute(INSERT_FILE, md5, file_id, size, type_)
+
+    def add_to_file_count(self, md5: str, delta: int) -> bool:
+        """Change the reference count; False when no file_info row has this md5."""
+        return self.execute(ADD_TO_FILE_COUNT, delta, md5).rowcount > 0
+
+    def delete_unreferenced_file(self, md5: str) -> bool:
+        return self.execute(DELETE_FILE, md5).rowcount > 0
+
+    # a user's files
+    def user_file_shared(self, user: str, md5: str, name: str) -> bool | None:
+        """None when the user has no such file, else whether it is shared."""
+        row = self._one(SELECT_USER_FILE, user, md5, name)
+        return None if row is None else bool(row[0])
+
+    def insert_user_file(self, user: str, md5: str, name: str, now: str) -> None:
+        self.execute(INSERT_USER_FILE, user, md5, now, name)
+
+    def delete_user_file(self, user: str, md5: str, name: str) -> bool:
+        return self.execute(DELETE_USER_FILE, user, md5, name).rowcount > 0
+
+    def count_user_files(self, user: str) -> int:
+        return int(self._scalar(COUNT_USER_FILES, user))
+
+    def increment_user_file_pv(self, user: str, md5: str, name: str) -> bool:
+        return self.execute(INCREMENT_USER_FILE_PV, user, md5, name).rowcount > 0
+
+    def set_shared_status(self, user: str, md5: str, name: str, shared: bool) -> bool:
+        return self.execute(SET_SHARED_STATUS, int(shared), user, md5, name).rowcount > 0
+
+    def list_user_files(self, user: str, order: str, start: int, count: int) -> list[UserFile]:
+        rows = self.execute(LIST_USER_FILES[order], user, count, start).fetchall()
+        return [
+            UserFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), r[8])
+            for r in rows
+        ]
+
+    # the share square
+    def share_owner(self, md5: str, name: str) -> str | None:
+        return self._scalar(SELECT_SHARE, md5, name)
+
+    def insert_share(self, user: str, md5: str, name: str, now: str) -> None:
+        self.execute(INSERT_SHARE, user, md5, name, now)
+
+    def delete_share(self, user: str, md5: str, name: str) -> bool:
+        return self.execute(DELETE_SHARE, user, md5, name).rowcount > 0
+
+    def count_shares(self) -> int:
+        return int(self._scalar(COUNT_SHARES))
+
+    def increment_share_pv(self, md5: str, name: str) -> bool:
+        return self.execute(INCREMENT_SHARE_PV, md5, name).rowcount > 0
+
+    def share_pv(self, md5: str, name: str) -> int | None:
+        row = self._one(SELECT_SHARE, md5, name)
+        return None if row is None else int(row[1])
+
+    def list_shares(self, start: int, count: int) -> list[SharedFile]:
+        rows = self.execute(LIST_SHARES, count, start).fetchall()
+        return [
+            SharedFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), r[5], int(r[6]), r[7])
+            for r in rows
+        ]
+
+    def ranking(self, start: int, count: int) -> list[tuple[str, str, int]]:
+        rows = self.execute(RANKING, count, start).fetchall()
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+    # picture shares
+    def insert_picture_share(self, user: str, md5: str, name: str, urlmd5: str, now: str) -> None:
+        self.execute(INSERT_PICTURE_SHARE, user, md5, name, urlmd5, now)
+
+    def count_picture_shares(self, user: str) -> int:
+        return int(self._scalar(COUNT_PICTURE_SHARES, user))
+
+    def list_picture_shares(self, user: str, start: int, count: int) -> list[PictureShare]:
+        rows = self.execute(LIST_PICTURE_SHARES, user, count, start).fetchall()
+        return [
+            PictureShare(r[0], r[1], r[2], r[3], int(r[4]), format_time(r[5]), int(r[6] or 0))
+            for r in rows
+        ]
+
+    def picture_share(self, urlmd5: str) -> PictureShare | None:
+        r = self._one(SELECT_PICTURE_SHARE, urlmd5)
+        if r is None:
+            return None
+        return PictureShare(r[0], r[1], r[2], r[3], int(r[4]), format_time(r[5]), 0)
+
+    def delete_picture_share(self, user: str, urlmd5: str) -> bool:
+        return self.execute(DELETE_PICTURE_SHARE, user, urlmd5).rowcount > 0
+
+    def increment_picture_pv(self, urlmd5: str) -> bool:
+        return self.execute(INCREMENT_PICTURE_PV, urlmd5).rowcount > 0
+
+    # sessions (the SQL session store)
+    def insert_session(self, token_hash: str, user: str, addr: str, expires_at: int) -> None:
+        self.execute(INSERT_SESSION, token_hash, user, addr, expires_at)
+
+    def session_user(self, token_hash: str, now: int) -> str | None:
+        return self._scalar(SELECT_SESSION_USER, token_hash, now)
+
+    def has_live_session(self, user: str, addr: str | None, now: int) -> bool:
+        if addr is None:
+            return self._one(SELECT_LIVE_SESSION, user, now) is not None
+        return self._one(SELECT_LIVE_SESSION_FROM, user, addr, now) is not None
+
+    def delete_expired_sessions(self, user: str, now: int) -> None:
+        self.execute(DELETE_EXPIRED_SESSIONS, user, now)

@@ -1,0 +1,39 @@
+"""The /api dialect: integer codes and the shapes of api-v1.21.txt (PROTOCOL.md §12.1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tuchuang.protocol.replies import Reply
+from tuchuang.services.outcomes import Outcome
+
+NAME = "api"
+CODES = {
+    Outcome.OK: 0,
+    Outcome.FAIL: 1,
+    Outcome.USER_EXISTS: 2,
+    Outcome.ALREADY_SHARED: 3,
+    Outcome.TOKEN_INVALID: 4,
+    Outcome.ALREADY_HAVE: 5,
+    Outcome.UPLOAD_NEEDED: 1,
+    Outcome.NOT_FOUND: 1,
+    Outcome.FILE_DELETED: 2,
+}
+# Counts answer a total even on failure: {"code":1,"total":0} (PROTOCOL.md §4.5, §4.10).
+_TOTAL_ON_FAILURE = {"myfiles.count", "sharefiles.count"}
+
+
+def render(op: str, reply: Reply) -> tuple[bytes, str]:
+    body: dict[str, Any] = {"code": CODES[reply.outcome]}
+    if reply.outcome is Outcome.OK:
+        body.update(reply.fields)
+        if reply.items is not None:
+            body["files"] = reply.items
+    elif op in _TOTAL_ON_FAILURE:
+        body["total"] = 0
+    return dump(body), "application/json; charset=utf-8"
+
+
+def dump(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,126 @@
+"""Handlers of accounts and a user's files, shared by both dialects: parse, call, reply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tuchuang.db.records import UserFile
+from tuchuang.protocol.endpoint import Call
+from tuchuang.protocol.fields import BadRequest, page, text
+from tuchuang.protocol.replies import Reply, listing
+from tuchuang.services.uploads import Credentials
+from tuchuang.upload.spool import BodyRefused, spool_body
+
+
+def user_and_token(call: Call) -> tuple[str, str]:
+    return text(call.body, "user", limit=32), text(call.body, "token", limit=64)
+
+
+def file_key(call: Call, *name_keys: str) -> tuple[str, str]:
+    """(md5, file name) of a request; `name_keys` in order of preference."""
+    return text(call.body, "md5", limit=64), text(call.body, *name_keys, limit=128)
+
+
+def file_item(f: UserFile, base_url: str) -> dict[str, Any]:
+    return {
+        "user": f.user,
+        "md5": f.md5,
+        "create_time": f.create_time,
+        "file_name": f.file_name,
+        "share_status": f.shared_status,
+        "pv": f.pv,
+        "url": f"{base_url}/{f.file_id}",
+        "size": f.size,
+        "type": f.type,
+    }
+
+
+def reg(call: Call) -> Reply:
+    b = call.body
+    call.services.accounts.register(
+        text(b, "userName", limit=32),
+        text(b, "nickName", limit=32),
+        text(b, "firstPwd", limit=64),
+        text(b, "phone", limit=16, optional=True),
+        text(b, "email", limit=64, optional=True),
+    )
+    return Reply()
+
+
+def login(call: Call) -> Reply:
+    user, pwd = text(call.body, "user", limit=32), text(call.body, "pwd", limit=64)
+    token = call.services.accounts.login(user, pwd, call.client_addr)
+    return Reply(fields={"token": token})
+
+
+def md5(call: Call) -> Reply:
+    user, token = user_and_token(call)
+    md5_hex, name = file_key(call, "fileName", "filename")  # §4.3: Qt sends camelCase
+    call.services.auth.require_token(user, token)
+    return Reply(call.services.files.instant_upload(user, md5_hex, name))
+
+
+def upload(call: Call) -> Reply:
+    credentials = Credentials(
+        token=call.request_token,
+        client_addr=call.client_addr,
+        token_required=call.dialect == "api",  # D3: the /api upload carries a token
+    )
+    with spooled_body(call) as spool:
+        call.services.uploads.accept(spool, credentials)
+    return Reply()
+
+
+@contextmanager
+def spooled_body(call: Call) -> Iterator[Path]:
+    """The request body in a spool file, removed afterwards whatever happens."""
+    config = call.config
+    try:
+        spool = spool_body(
+            call.req.bounded_stream, config.effective_spool_dir, config.max_upload_bytes, call.req.content_length
+        )
+    except BodyRefused as exc:
+        raise BadRequest(str(exc)) from None
+    try:
+        yield spool
+    finally:
+        spool.unlink(missing_ok=True)
+
+
+def myfiles_count(call: Call) -> Reply:
+    user, token = user_and_token(call)
+    call.services.auth.require_token(user, token)
+    return Reply(fields={"total": call.services.files.count(user)})
+
+
+def myfiles_list(order: str):  # noqa: ANN201 - returns a Handler
+    def handler(call: Call) -> Reply:
+        user, token = user_and_token(call)
+        start, count = page(call.body)
+        call.services.auth.require_token(user, token)
+        total, rows = call.services.files.page(user, order, start, count)
+        return listing(total, [file_item(f, call.base_url) for f in rows])
+
+    return handler
+
+
+def dealfile_token(call: Call) -> Reply:
+    """dealfile verifies the token before it looks at cmd (PROTOCOL.md §4.7, §10.11)."""
+    user, token = user_and_token(call)
+    call.services.auth.require_token(user, token)
+    return Reply()
+
+
+def dealfile_del(call: Call) -> Reply:
+    user = text(call.body, "user", limit=32)
+    call.services.files.delete(user, *file_key(call, "filename", "fileName"))
+    return Reply()
+
+
+def dealfile_pv(call: Call) -> Reply:
+    user = text(call.body, "user", limit=32)
+    call.services.files.add_pv(user, *file_key(call, "filename", "fileName"))
+    return Reply()

@@ -1,0 +1,101 @@
+"""Serve stored files at /<file id> like nginx would: ETag, Range, HEAD, nosniff (DECISIONS.md D8)."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from email.utils import formatdate
+
+import falcon
+
+from tuchuang.blobs import BlobStat, BlobStore
+from tuchuang.errors import BlobNotFound, StorageUnavailable
+
+# Content a browser would run is never served inline from our origin (D8).
+ACTIVE_TYPES = {"html", "htm", "shtml", "xhtml", "xht", "svg", "svgz", "xml", "xsl", "xslt", "js", "mjs"}
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def etag_of(stat: BlobStat) -> str:
+    """nginx's ETag form, so the app and nginx agree on the same file."""
+    return f'"{int(stat.mtime):x}-{stat.size:x}"'
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
+    """(start, length) of a single byte range; None to serve it all; False if unsatisfiable."""
+    if not header:
+        return None
+    m = _RANGE.fullmatch(header.strip())
+    if m is None or (not m.group(1) and not m.group(2)):
+        return None  # malformed or multiple ranges: ignore and serve the whole file (RFC 9110)
+    if not m.group(1):
+        suffix = int(m.group(2))
+        if suffix == 0 or size == 0:
+            return False
+        return max(size - suffix, 0), min(suffix, size)
+    start = int(m.group(1))
+    end = int(m.group(2)) if m.group(2) else size - 1
+    if start >= size or end < start:
+        return False
+    end = min(end, size - 1)
+    return start, end - start + 1
+
+
+class StoredFile:
+    def __init__(self, blobs: BlobStore, group: str = "group1") -> None:
+        self.blobs = blobs
+        self.group = group
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, d1: str, d2: str, name: str) -> None:
+        self._serve(req, resp, f"{self.group}/M00/{d1}/{d2}/{name}", send_body=True)
+
+    def on_head(self, req: falcon.Request, resp: falcon.Response, d1: str, d2: str, name: str) -> None:
+        self._serve(req, resp, f"{self.group}/M00/{d1}/{d2}/{name}", send_body=False)
+
+    def _serve(self, req: falcon.Request, resp: falcon.Response, file_id: str, send_body: bool) -> None:
+        try:
+            stat = self.blobs.stat(file_id)
+        except BlobNotFound:
+            raise falcon.HTTPNotFound() from None
+        except StorageUnavailable:
+            raise falcon.HTTPServiceUnavailable(retry_after=5) from None
+        etag = etag_of(stat)
+        self._headers(resp, file_id, stat, etag)
+        if req.get_header("If-None-Match") == etag:
+            resp.status = falcon.HTTP_304
+            return
+        wanted = parse_range(req.get_header("Range"), stat.size)
+        if_range = req.get_header("If-Range")
+        if wanted is not None and if_range and if_range != etag:
+            wanted = None
+        if wanted is False:
+            resp.status = falcon.HTTP_416
+            resp.set_header("Content-Range", f"bytes */{stat.size}")
+            resp.content_length = 0
+            return
+        start, length = wanted if wanted else (0, stat.size)
+        if wanted:
+            resp.status = falcon.HTTP_206
+            resp.set_header("Content-Range", f"bytes {start}-{start + length - 1}/{stat.size}")
+        resp.content_length = length
+        if send_body and length:
+            resp.stream = self._body(file_id, start, length, stat.size)
+
+    def _body(self, file_id: str, start: int, length: int, size: int):  # noqa: ANN202
+        path = self.blobs.local_path(file_id)
+        if path is not None and start == 0 and length == size:
+            return open(path, "rb")  # the WSGI server may sendfile() it
+        return self.blobs.stream(file_id, start, length)
+
+    def _headers(self, resp: falcon.Response, file_id: str, stat: BlobStat, etag: str) -> None:
+        name = file_id.rsplit("/", 1)[-1]
+        ext = name.rpartition(".")[2].lower() if "." in name else ""
+        resp.content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        resp.set_header("ETag", etag)
+        resp.set_header("Last-Modified", formatdate(stat.mtime, usegmt=True))
+        resp.set_header("Accept-Ranges", "bytes")
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("Access-Control-Allow-Origin", "*")
+        if ext in ACTIVE_TYPES:
+            resp.set_header("Content-Disposition", f'attachment; filename="{name}"')
+            resp.set_header("Content-Security-Policy", "sandbox")

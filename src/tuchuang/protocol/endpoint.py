@@ -1,0 +1,121 @@
+"""One resource per endpoint and dialect: pick the handler by `cmd`, call it, render its reply.
+
+Every outcome is HTTP 200 with the endpoint's code (DECISIONS.md D1): bad input, refused use
+cases, unavailable components and bugs alike never become a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from types import ModuleType
+from typing import Any
+
+import falcon
+
+from tuchuang.config import Config
+from tuchuang.errors import DatabaseUnavailable, SessionStoreUnavailable, StorageUnavailable
+from tuchuang.protocol.fields import BadRequest, read_json
+from tuchuang.protocol.replies import Reply
+from tuchuang.services.outcomes import Outcome, Refused
+
+log = logging.getLogger(__name__)
+_UNAVAILABLE = (DatabaseUnavailable, SessionStoreUnavailable, StorageUnavailable)
+
+
+@dataclass
+class Call:
+    """One request as the handlers see it."""
+
+    req: falcon.Request
+    services: Any
+    config: Config
+    dialect: str
+
+    @cached_property
+    def body(self) -> dict[str, Any]:
+        return read_json(self.req.bounded_stream)
+
+    @cached_property
+    def client_addr(self) -> str:
+        """The peer; behind a trusted proxy, the address it reports in X-Real-IP."""
+        addr = self.req.remote_addr
+        real = self.req.get_header("X-Real-IP")
+        if real and addr in self.config.trusted_proxies:
+            return real.strip()[:64]
+        return addr
+
+    @cached_property
+    def base_url(self) -> str:
+        """Prefix of file URLs: TUCHUANG_PUBLIC_URL, else how this client reached us (D5)."""
+        return self.config.public_url or f"{self.req.scheme}://{self.req.netloc}"
+
+    @cached_property
+    def request_token(self) -> str | None:
+        """A token sent outside the body: `Authorization: Bearer`, or the `token` cookie."""
+        auth = self.req.get_header("Authorization") or ""
+        if auth[:7].lower() == "bearer ":
+            return auth[7:].strip()
+        cookie = self.req.cookies.get("token")
+        return cookie or None
+
+
+Handler = Callable[[Call], Reply]
+Command = tuple[str, Handler]
+
+
+class Endpoint:
+    def __init__(
+        self,
+        name: str,
+        dialect: ModuleType,
+        services: Any,
+        config: Config,
+        handler: Handler | None = None,
+        commands: dict[str, Command] | None = None,
+        before: Handler | None = None,
+    ) -> None:
+        self.name = name
+        self.dialect = dialect
+        self.services = services
+        self.config = config
+        self.handler = handler
+        self.commands = commands
+        self.before = before
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        call = Call(req, self.services, self.config, self.dialect.NAME)
+        op, handler = self._route(req)
+        reply = self._run(call, op, handler)
+        resp.data, resp.content_type = self.dialect.render(op, reply)
+
+    on_get = on_post
+
+    def _route(self, req: falcon.Request) -> tuple[str, Handler | None]:
+        if self.commands is None:
+            return self.name, self.handler
+        cmd = req.get_param("cmd") or ""
+        op, handler = self.commands.get(cmd, ("", None))
+        return (f"{self.name}.{op}" if handler else self.name), handler
+
+    def _run(self, call: Call, op: str, handler: Handler | None) -> Reply:
+        try:
+            if self.before is not None:
+                self.before(call)  # e.g. dealfile checks the token before any cmd (§4.7)
+            if handler is None:
+                return Reply(Outcome.FAIL)
+            return handler(call)
+        except Refused as exc:
+            log.debug("%s %s: %s", self.dialect.NAME, op, exc)
+            return Reply(exc.outcome)
+        except BadRequest as exc:
+            log.debug("%s %s: bad request: %s", self.dialect.NAME, op, exc)
+            return Reply(Outcome.FAIL)
+        except _UNAVAILABLE as exc:
+            log.warning("%s %s: %s", self.dialect.NAME, op, exc)
+            return Reply(Outcome.FAIL)
+        except Exception:
+            log.exception("%s %s failed", self.dialect.NAME, op)
+            return Reply(Outcome.FAIL)

@@ -1,0 +1,83 @@
+"""Registration and login; passwords stored as argon2id over the md5 hex the client sends (D2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from tuchuang.db import MetadataStore
+from tuchuang.errors import Conflict
+from tuchuang.services.clock import Clock, local_time
+from tuchuang.services.outcomes import Outcome, Refused
+from tuchuang.sessions import SessionStore
+
+PASSWORD_MD5 = re.compile(r"[0-9a-fA-F]{32}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+
+
+def valid_name(value: str, limit: int = 32) -> bool:
+    """1..limit printable characters with no whitespace (user names end up in URLs and keys)."""
+    return 0 < len(value) <= limit and value.isprintable() and not any(c.isspace() for c in value)
+
+
+class Accounts:
+    def __init__(
+        self,
+        store: MetadataStore,
+        sessions: SessionStore,
+        hasher: PasswordHasher,
+        clock: Clock,
+        new_token: Callable[[], str],
+        session_ttl: int,
+    ) -> None:
+        self.store = store
+        self.sessions = sessions
+        self.hasher = hasher
+        self.clock = clock
+        self.new_token = new_token
+        self.session_ttl = session_ttl
+        self._dummy_hash = hasher.hash("0" * 32)
+
+    def register(self, user: str, nick: str, pwd_md5: str, phone: str, email: str) -> None:
+        if not (valid_name(user) and 0 < len(nick) <= 32 and nick.isprintable()):
+            raise Refused(Outcome.FAIL, "user or nick name invalid")
+        if not PASSWORD_MD5.fullmatch(pwd_md5) or len(phone) > 16 or len(email) > 64:
+            raise Refused(Outcome.FAIL, "password, phone or email invalid")
+        if email and not EMAIL.fullmatch(email):
+            raise Refused(Outcome.FAIL, "email invalid")
+        password = self.hasher.hash(pwd_md5.lower())
+        try:
+            with self.store.transaction() as tx:
+                if tx.user_exists(user):
+                    raise Refused(Outcome.USER_EXISTS)
+                tx.insert_user(user, nick, password, phone, email, local_time(self.clock()))
+        except Conflict:
+            # A racing registration of the same name, or a taken nick name (PROTOCOL.md §10.21).
+            with self.store.read() as tx:
+                taken = tx.user_exists(user)
+            raise Refused(Outcome.USER_EXISTS if taken else Outcome.FAIL) from None
+
+    def login(self, user: str, pwd_md5: str, client_addr: str) -> str:
+        """Check the password and open a session; return its token."""
+        if not PASSWORD_MD5.fullmatch(pwd_md5) or not 0 < len(user) <= 32:
+            raise Refused(Outcome.FAIL)
+        with self.store.read() as tx:
+            stored = tx.password_hash(user)
+        # Unknown users cost the same hash as known ones: no enumeration by timing.
+        if not self._matches(stored or self._dummy_hash, pwd_md5.lower()) or stored is None:
+            raise Refused(Outcome.FAIL)
+        if self.hasher.check_needs_rehash(stored):
+            with self.store.transaction() as tx:
+                tx.set_password_hash(user, self.hasher.hash(pwd_md5.lower()))
+        token = self.new_token()
+        self.sessions.open(user, token, client_addr, int(self.clock()), self.session_ttl)
+        return token
+
+    def _matches(self, stored: str, pwd_md5: str) -> bool:
+        try:
+            return self.hasher.verify(stored, pwd_md5)
+        except (VerificationError, InvalidHashError):
+            return False

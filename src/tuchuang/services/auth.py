@@ -1,0 +1,38 @@
+"""Who may act as a user: token checks (D3) and the legacy no-token policy (D4)."""
+
+from __future__ import annotations
+
+from tuchuang.services.clock import Clock
+from tuchuang.services.outcomes import Outcome, Refused
+from tuchuang.sessions import SessionStore, well_formed
+
+
+class Auth:
+    def __init__(self, sessions: SessionStore, clock: Clock, legacy_policy: str) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.legacy_policy = legacy_policy
+
+    def verifies(self, user: str, token: object) -> bool:
+        """An empty, malformed or unknown token never verifies; it must be `user`'s."""
+        if not well_formed(token):
+            return False
+        return self.sessions.user_of(token, int(self.clock())) == user  # type: ignore[arg-type]
+
+    def require_token(self, user: str, token: object) -> None:
+        if not self.verifies(user, token):
+            raise Refused(Outcome.TOKEN_INVALID)
+
+    def allows_tokenless(self, user: str, token: str | None, client_addr: str) -> bool:
+        """For endpoints whose legacy wire carries no token: a supplied token must verify,
+        otherwise the TUCHUANG_LEGACY_AUTH policy decides (DECISIONS.md D4)."""
+        if token is not None:
+            return self.verifies(user, token)
+        if self.legacy_policy == "open":
+            return True
+        addr = client_addr if self.legacy_policy == "session-ip" else None
+        return self.sessions.has_live_session(user, addr, int(self.clock()))
+
+    def require_tokenless(self, user: str, token: str | None, client_addr: str) -> None:
+        if not self.allows_tokenless(user, token, client_addr):
+            raise Refused(Outcome.FAIL, "no live session for the named user")

@@ -1,0 +1,158 @@
+"""A user's files: instant upload, storing uploads with dedup by md5, lists, delete, pv (D5)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Protocol
+
+from tuchuang.blobs import BlobStore, safe_extension
+from tuchuang.db import MetadataStore
+from tuchuang.db.queries import Tx
+from tuchuang.db.records import UserFile
+from tuchuang.errors import BlobNotFound, Conflict, StorageUnavailable
+from tuchuang.services.clock import Clock, local_time
+from tuchuang.services.outcomes import Outcome, Refused
+
+log = logging.getLogger(__name__)
+
+MD5 = re.compile(r"[0-9a-fA-F]{32}")
+LIST_ORDERS = ("normal", "pvasc", "pvdesc")
+_STORE_ATTEMPTS = 4
+
+
+class ShareEvents(Protocol):
+    """Told when a share disappears with its file, so a ranking cache can follow."""
+
+    def share_removed(self, md5: str, file_name: str) -> None: ...
+
+
+def valid_file_name(name: str) -> bool:
+    """Stored as sent (<= 128 chars) but only ever data; control characters are refused."""
+    return 0 < len(name) <= 128 and not any(ord(c) < 32 or ord(c) == 127 for c in name)
+
+
+def check_file_key(md5: str, name: str) -> str:
+    """Validate a (md5, file name) pair; return the md5 in lowercase."""
+    if not MD5.fullmatch(md5) or not valid_file_name(name):
+        raise Refused(Outcome.FAIL, "md5 or file name invalid")
+    return md5.lower()
+
+
+def file_type(name: str) -> str:
+    """The text after the last dot, or "null" (PROTOCOL.md §6), at most 32 chars."""
+    _, dot, ext = name.rpartition(".")
+    return ext[:32] if dot and ext else "null"
+
+
+class _NoContent(Exception):
+    """No file_info row has the md5: the content must be uploaded."""
+
+
+class Files:
+    def __init__(
+        self,
+        store: MetadataStore,
+        blobs: BlobStore,
+        clock: Clock,
+        instant_upload: bool = True,
+        share_events: ShareEvents | None = None,
+    ) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.clock = clock
+        self.instant_upload_enabled = instant_upload
+        self.share_events = share_events
+
+    def instant_upload(self, user: str, md5: str, name: str) -> Outcome:
+        """Add a reference to stored content: OK, ALREADY_HAVE or UPLOAD_NEEDED."""
+        md5 = check_file_key(md5, name)
+        if not self.instant_upload_enabled:
+            return Outcome.UPLOAD_NEEDED
+        try:
+            return self._add_reference(user, md5, name)
+        except _NoContent:
+            return Outcome.UPLOAD_NEEDED
+
+    def store_upload(self, user: str, name: str, md5: str, size: int, source: Path, offset: int) -> None:
+        """Record a verified upload, storing the blob only if the md5 is new."""
+        md5 = check_file_key(md5, name)
+        for _ in range(_STORE_ATTEMPTS):
+            try:
+                self._add_reference(user, md5, name)
+                return
+            except _NoContent:
+                pass
+            file_id = self.blobs.put(source, offset, size, safe_extension(name))
+            try:
+                with self.store.transaction() as tx:
+                    tx.insert_file(md5, file_id, size, file_type(name))
+                    tx.insert_user_file(user, md5, name, local_time(self.clock()))
+            except Conflict:
+                self._discard(file_id)  # a racing upload stored this md5 first: reference it
+                continue
+            except BaseException:
+                self._discard(file_id)
+                raise
+            return
+        raise Refused(Outcome.FAIL, "could not settle a racing upload")
+
+    def _add_reference(self, user: str, md5: str, name: str) -> Outcome:
+        try:
+            with self.store.transaction() as tx:
+                if tx.user_file_shared(user, md5, name) is not None:
+                    return Outcome.ALREADY_HAVE
+                # user_file_list before file_info, in the same order as delete: no deadlock.
+                tx.insert_user_file(user, md5, name, local_time(self.clock()))
+                if not tx.add_to_file_count(md5, 1):
+                    raise _NoContent
+        except Conflict:
+            return Outcome.ALREADY_HAVE  # the same (user, md5, name) committed first
+        return Outcome.OK
+
+    def count(self, user: str) -> int:
+        with self.store.read() as tx:
+            return tx.count_user_files(user)
+
+    def page(self, user: str, order: str, start: int, count: int) -> tuple[int, list[UserFile]]:
+        """Return the user's total and one page of files in `order`."""
+        if order not in LIST_ORDERS:
+            raise Refused(Outcome.FAIL, "unknown order")
+        with self.store.read() as tx:
+            return tx.count_user_files(user), tx.list_user_files(user, order, start, count)
+
+    def delete(self, user: str, md5: str, name: str) -> None:
+        """Remove the user's file (and its share); delete the blob once nobody references it."""
+        md5 = check_file_key(md5, name)
+        with self.store.transaction() as tx:
+            if not tx.delete_user_file(user, md5, name):
+                raise Refused(Outcome.FAIL, "no such file")
+            unshared = tx.delete_share(user, md5, name)
+            orphan = self._release(tx, md5)
+        if unshared and self.share_events is not None:
+            self.share_events.share_removed(md5, name)
+        if orphan is not None:
+            self._discard(orphan)
+
+    def _release(self, tx: Tx, md5: str) -> str | None:
+        """Drop one reference; return the file id to delete when it was the last."""
+        tx.add_to_file_count(md5, -1)
+        row = tx.file(md5)
+        if row is None or row.count > 0:
+            return None
+        tx.delete_unreferenced_file(md5)
+        return row.file_id
+
+    def add_pv(self, user: str, md5: str, name: str) -> None:
+        md5 = check_file_key(md5, name)
+        with self.store.transaction() as tx:
+            if not tx.increment_user_file_pv(user, md5, name):
+                raise Refused(Outcome.FAIL, "no such file")
+
+    def _discard(self, file_id: str) -> None:
+        """Delete a blob no row references; a failure leaves an orphan for fsck (D5)."""
+        try:
+            self.blobs.delete(file_id)
+        except (BlobNotFound, StorageUnavailable) as exc:
+            log.warning("blob %s left behind: %s", file_id, exc)

@@ -1,0 +1,51 @@
+"""Stream a request body into a spool file in fixed-size chunks, never holding it in memory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+
+
+class BodyRefused(Exception):
+    """The body is too large, missing or ended early; nothing was kept."""
+
+
+def spool_body(stream: BinaryIO, spool_dir: Path, max_bytes: int, content_length: int | None) -> Path:
+    """Write the body to a new file in `spool_dir`; the caller removes it."""
+    if content_length is not None and content_length > max_bytes:
+        raise BodyRefused(f"body of {content_length} bytes exceeds {max_bytes}")
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".body", dir=spool_dir)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            total = _copy(stream, out, max_bytes, content_length)
+        if content_length is not None and total != content_length:
+            raise BodyRefused(f"body ended after {total} of {content_length} bytes")
+        if total == 0:
+            raise BodyRefused("empty body")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _copy(stream: BinaryIO, out: BinaryIO, max_bytes: int, content_length: int | None) -> int:
+    total = 0
+    limit = max_bytes if content_length is None else content_length
+    while total < limit:
+        try:
+            chunk = stream.read(min(CHUNK, limit - total))
+        except (OSError, ValueError) as exc:  # client went away mid-body
+            raise BodyRefused(f"body unreadable: {exc}") from exc
+        if not chunk:
+            break
+        out.write(chunk)
+        total += len(chunk)
+    if content_length is None and total >= max_bytes and stream.read(1):
+        raise BodyRefused(f"body exceeds {max_bytes} bytes")
+    return total
