@@ -27,6 +27,7 @@ class EmbeddedServer(BaseApplication):
             "keepalive": 5,
             "loglevel": self.config_.log_level.lower(),
             "proc_name": "tuchuang",
+            "control_socket_disable": True,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)

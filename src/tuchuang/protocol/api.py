@@ -22,10 +22,15 @@ CODES = {
 }
 # Counts answer a total even on failure: {"code":1,"total":0} (PROTOCOL.md §4.5, §4.10).
 _TOTAL_ON_FAILURE = {"myfiles.count", "sharefiles.count"}
+# myfiles answers a bad token with 1, not 4 (api-v1.21.txt; PROTOCOL.md §10.12).
+_TOKEN_IS_FAIL = {"myfiles", "myfiles.count", "myfiles.list", "upload"}
 
 
 def render(op: str, reply: Reply) -> tuple[bytes, str]:
-    body: dict[str, Any] = {"code": CODES[reply.outcome]}
+    outcome = reply.outcome
+    if outcome is Outcome.TOKEN_INVALID and op in _TOKEN_IS_FAIL:
+        outcome = Outcome.FAIL
+    body: dict[str, Any] = {"code": CODES[outcome]}
     if reply.outcome is Outcome.OK:
         body.update(reply.fields)
         if reply.items is not None:
