@@ -38,7 +38,12 @@ def test_etag_and_conditional_get(app, stored):
 
 @pytest.mark.parametrize(
     ("header", "start", "end"),
-    [("bytes=0-99", 0, 99), ("bytes=10000-", 10000, 10239), ("bytes=-40", 10200, 10239), ("bytes=10200-99999", 10200, 10239)],
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=10000-", 10000, 10239),
+        ("bytes=-40", 10200, 10239),
+        ("bytes=10200-99999", 10200, 10239),
+    ],
 )
 def test_ranges(app, stored, header, start, end):
     resp = app.web.get(stored["pic.png"], headers={"Range": header}, status=206)

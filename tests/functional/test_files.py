@@ -70,7 +70,9 @@ def test_legacy_upload_without_token_uses_the_session_ip_policy(app):
     via_proxy = app.call(legacy, "/upload", qt_upload_body("kevin", "c.txt", b"c"), headers={"X-Real-IP": "10.9.8.7"})
     assert via_proxy == {"code": "009"}
     # ... and ignored from anyone else, who cannot claim to be 127.0.0.1 with it
-    spoof = elsewhere.call(legacy, "/upload", qt_upload_body("kevin", "d.txt", b"d"), headers={"X-Real-IP": "127.0.0.1"})
+    spoof = elsewhere.call(
+        legacy, "/upload", qt_upload_body("kevin", "d.txt", b"d"), headers={"X-Real-IP": "127.0.0.1"}
+    )
     assert spoof == {"code": "009"}
     names = [f["file_name"] for f in app.files(legacy, "kevin", app.login(legacy, "kevin"))["files"]]
     assert names == ["a.txt"]
@@ -112,7 +114,9 @@ def test_count_shapes(app, dialect):
 def test_fresh_user_counts_zero_and_lists_empty(app, dialect):
     token = app.user(dialect, "kevin")
     count = app.call(dialect, "/myfiles?cmd=count", {"token": token, "user": "kevin"})
-    assert count == ({"code": "110", "token": "110", "num": "0"} if dialect.name == "legacy" else {"code": 0, "total": 0})
+    assert count == (
+        {"code": "110", "token": "110", "num": "0"} if dialect.name == "legacy" else {"code": 0, "total": 0}
+    )
     assert app.files(dialect, "kevin", token) == {"code": 0, "count": 0, "total": 0, "files": []}
 
 

@@ -64,7 +64,12 @@ def test_malformed_bodies(app, dialect, token, path, body, codes):
 
 @pytest.mark.parametrize(
     ("path", "codes"),
-    [("/myfiles?cmd=bogus", ("015", 1)), ("/myfiles", ("015", 1)), ("/dealfile?cmd=bogus", ("011", 1)), ("/dealfile", ("011", 1))],
+    [
+        ("/myfiles?cmd=bogus", ("015", 1)),
+        ("/myfiles", ("015", 1)),
+        ("/dealfile?cmd=bogus", ("011", 1)),
+        ("/dealfile", ("011", 1)),
+    ],
 )
 def test_unknown_or_missing_cmd(app, dialect, token, path, codes):
     body = {"user": "kevin", "token": token, "md5": MD5, "filename": "a.txt", "start": 0, "count": 1}
@@ -74,7 +79,7 @@ def test_unknown_or_missing_cmd(app, dialect, token, path, codes):
 @pytest.mark.parametrize(
     "raw",
     [b"", b"garbage", b"------B\r\n\r\n", b"------B\r\nContent-Disposition: form-data; user=\"kevin\"\r\n\r\nabc",
-     b"-" * 100_000, b"\r\n" * 1000, "------B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nx".encode()],
+     b"-" * 100_000, b"\r\n" * 1000, b"------B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nx"],
 )  # fmt: skip
 def test_malformed_uploads(app, dialect, token, raw, config, services):
     resp = app.post(dialect.prefix + "/upload", raw, headers={"Authorization": f"Bearer {token}"})
@@ -86,9 +91,7 @@ def test_malformed_uploads(app, dialect, token, raw, config, services):
 
 
 def test_oversized_upload_is_refused_without_reading_it(app, dialect, token, config):
-    from tests.client import qt_upload_body
-
-    from tests.client import Client
+    from tests.client import Client, qt_upload_body
     from tests.conftest import FAST_HASHER
     from tuchuang.app import build_services, create_app
 
@@ -101,7 +104,11 @@ def test_oversized_upload_is_refused_without_reading_it(app, dialect, token, con
     assert resp.status_int == 200 and resp.json["code"] == ("009" if dialect.name == "legacy" else 1)
     spool = small.effective_spool_dir
     assert not spool.exists() or not list(spool.iterdir())
-    ok = client.post(dialect.prefix + "/upload", qt_upload_body("kevin", "a.bin", b"x" * 100), headers={"Authorization": f"Bearer {t}"})
+    ok = client.post(
+        dialect.prefix + "/upload",
+        qt_upload_body("kevin", "a.bin", b"x" * 100),
+        headers={"Authorization": f"Bearer {t}"},
+    )
     assert ok.json["code"] == ("008" if dialect.name == "legacy" else 0)
     assert not list(spool.iterdir())
     services.store.close()

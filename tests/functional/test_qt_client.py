@@ -29,7 +29,13 @@ def post(app, path: str, data: bytes, **headers: str):
 
 
 def test_qt_session_register_login_upload_list_download(app):
-    reg = {"email": "472251823@qq.com", "firstPwd": PWD, "nickName": "milo", "phone": "18612345678", "userName": "milo"}
+    reg = {
+        "email": "472251823@qq.com",
+        "firstPwd": PWD,
+        "nickName": "milo",
+        "phone": "18612345678",
+        "userName": "milo",
+    }
     assert post(app, "/reg", qt(reg)).body == b'{"code":"002"}'
     login = json.loads(post(app, "/login", qt({"pwd": PWD, "user": "milo"})).body)
     assert login["code"] == "000"
@@ -41,11 +47,16 @@ def test_qt_session_register_login_upload_list_download(app):
     assert json.loads(post(app, "/md5", qt(md5_req)).body) == {"code": "007"}
 
     body = (
-        BOUNDARY + "\r\n"
-        "Content-Disposition: form-data; "
-        f'user="milo" filename="{NAME}" md5="{digest}" size={len(content)}\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode() + content + b"\r\n" + BOUNDARY.encode()
+        (
+            BOUNDARY + "\r\n"
+            "Content-Disposition: form-data; "
+            f'user="milo" filename="{NAME}" md5="{digest}" size={len(content)}\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + b"\r\n"
+        + BOUNDARY.encode()
+    )
     assert json.loads(post(app, "/upload", body).body) == {"code": "008"}
 
     # §4.5: the client reads the status from key "token" and "num" must be a string

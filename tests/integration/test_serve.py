@@ -85,7 +85,12 @@ def test_full_flow_over_http(server):
     assert status == 200 and body == content
     deal = {"user": "kevin", "token": token, "md5": digest, "filename": "photo 1.jpg"}
     assert call(base, "/api/dealfile?cmd=pv", deal) == {"code": 0}
-    assert call(base, "/api/myfiles?cmd=normal", {"user": "kevin", "token": token, "start": 0, "count": 1})["files"][0]["pv"] == 1
+    assert (
+        call(base, "/api/myfiles?cmd=normal", {"user": "kevin", "token": token, "start": 0, "count": 1})["files"][0][
+            "pv"
+        ]
+        == 1
+    )
     assert call(base, "/dealfile?cmd=del", deal) == {"code": "013"}
     assert call(base, "/api/myfiles?cmd=count", {"user": "kevin", "token": token}) == {"code": 0, "total": 0}
     with pytest.raises(urllib.error.HTTPError) as gone:

@@ -18,7 +18,14 @@ def md5(data: bytes) -> str:
 
 def qt_body(content: bytes, boundary: str = QT_B, sep: str = " ", md5_: str | None = None, size: int | None = None,
             name: str = "a b.txt", tail: bytes = b"") -> bytes:  # fmt: skip
-    params = sep.join([f'user="kevin"', f'filename="{name}"', f'md5="{md5_ or md5(content)}"', f"size={size if size is not None else len(content)}"])
+    params = sep.join(
+        [
+            'user="kevin"',
+            f'filename="{name}"',
+            f'md5="{md5_ or md5(content)}"',
+            f"size={size if size is not None else len(content)}",
+        ]
+    )
     head = f"{boundary}\r\nContent-Disposition: form-data; {params}\r\nContent-Type: application/octet-stream\r\n\r\n"
     return head.encode() + content + b"\r\n" + boundary.encode() + tail
 
@@ -29,7 +36,12 @@ def multipart(content: bytes, fields_first: bool = False, size: int | None = Non
     file_part = (b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="pic.png"\r\n'
                  b"Content-Type: image/png\r\n\r\n" + content + b"\r\n")  # fmt: skip
     fields = b""
-    for key, value in (("user", "kevin"), ("md5", md5_ or md5(content)), ("size", str(size if size is not None else len(content))), ("token", "t" * 32)):
+    for key, value in (
+        ("user", "kevin"),
+        ("md5", md5_ or md5(content)),
+        ("size", str(size if size is not None else len(content))),
+        ("token", "t" * 32),
+    ):
         fields += b"--" + b + f'\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
     parts = fields + file_part if fields_first else file_part + fields
     return parts + b"--" + b + b"--\r\n"
@@ -58,7 +70,13 @@ CONTENTS = [
 def test_qt_shape(tmp_path, content):
     env, payload = parse(tmp_path, qt_body(content))
     assert payload == content
-    assert (env.user, env.filename, env.md5, env.size, env.shape) == ("kevin", "a b.txt", md5(content), len(content), "qt")
+    assert (env.user, env.filename, env.md5, env.size, env.shape) == (
+        "kevin",
+        "a b.txt",
+        md5(content),
+        len(content),
+        "qt",
+    )
 
 
 @pytest.mark.parametrize("content", CONTENTS, ids=range(len(CONTENTS)))

@@ -14,8 +14,7 @@ from typing import Any, Protocol
 from tuchuang.db.records import FileRow, PictureShare, SharedFile, UserFile
 
 INSERT_USER = (
-    "INSERT INTO user_info (user_name, nick_name, password, phone, email, create_time)"
-    " VALUES (%s, %s, %s, %s, %s, %s)"
+    "INSERT INTO user_info (user_name, nick_name, password, phone, email, create_time) VALUES (%s, %s, %s, %s, %s, %s)"
 )
 SELECT_USER_EXISTS = "SELECT 1 FROM user_info WHERE user_name = %s"
 SELECT_PASSWORD = "SELECT password FROM user_info WHERE user_name = %s"
@@ -26,21 +25,14 @@ INSERT_FILE = "INSERT INTO file_info (md5, file_id, size, type, count) VALUES (%
 ADD_TO_FILE_COUNT = "UPDATE file_info SET count = count + %s WHERE md5 = %s"
 DELETE_FILE = "DELETE FROM file_info WHERE md5 = %s AND count <= 0"
 
-SELECT_USER_FILE = (
-    "SELECT shared_status FROM user_file_list WHERE user = %s AND md5 = %s AND file_name = %s"
-)
+SELECT_USER_FILE = "SELECT shared_status FROM user_file_list WHERE user = %s AND md5 = %s AND file_name = %s"
 INSERT_USER_FILE = (
-    "INSERT INTO user_file_list (user, md5, create_time, file_name, shared_status, pv)"
-    " VALUES (%s, %s, %s, %s, 0, 0)"
+    "INSERT INTO user_file_list (user, md5, create_time, file_name, shared_status, pv) VALUES (%s, %s, %s, %s, 0, 0)"
 )
 DELETE_USER_FILE = "DELETE FROM user_file_list WHERE user = %s AND md5 = %s AND file_name = %s"
 COUNT_USER_FILES = "SELECT COUNT(*) FROM user_file_list WHERE user = %s"
-INCREMENT_USER_FILE_PV = (
-    "UPDATE user_file_list SET pv = pv + 1 WHERE user = %s AND md5 = %s AND file_name = %s"
-)
-SET_SHARED_STATUS = (
-    "UPDATE user_file_list SET shared_status = %s WHERE user = %s AND md5 = %s AND file_name = %s"
-)
+INCREMENT_USER_FILE_PV = "UPDATE user_file_list SET pv = pv + 1 WHERE user = %s AND md5 = %s AND file_name = %s"
+SET_SHARED_STATUS = "UPDATE user_file_list SET shared_status = %s WHERE user = %s AND md5 = %s AND file_name = %s"
 _USER_FILE_COLUMNS = (
     "SELECT u.user, u.md5, u.create_time, u.file_name, u.shared_status, u.pv,"
     " f.file_id, f.size, f.type"
@@ -53,9 +45,7 @@ LIST_USER_FILES = {
 }
 
 SELECT_SHARE = "SELECT user, pv FROM share_file_list WHERE md5 = %s AND file_name = %s"
-INSERT_SHARE = (
-    "INSERT INTO share_file_list (user, md5, file_name, pv, create_time) VALUES (%s, %s, %s, 0, %s)"
-)
+INSERT_SHARE = "INSERT INTO share_file_list (user, md5, file_name, pv, create_time) VALUES (%s, %s, %s, 0, %s)"
 DELETE_SHARE = "DELETE FROM share_file_list WHERE user = %s AND md5 = %s AND file_name = %s"
 COUNT_SHARES = "SELECT COUNT(*) FROM share_file_list"
 INCREMENT_SHARE_PV = "UPDATE share_file_list SET pv = pv + 1 WHERE md5 = %s AND file_name = %s"
@@ -64,13 +54,10 @@ LIST_SHARES = (
     " FROM share_file_list s JOIN file_info f ON f.md5 = s.md5"
     " ORDER BY s.id LIMIT %s OFFSET %s"
 )
-RANKING = (
-    "SELECT md5, file_name, pv FROM share_file_list ORDER BY pv DESC, id ASC LIMIT %s OFFSET %s"
-)
+RANKING = "SELECT md5, file_name, pv FROM share_file_list ORDER BY pv DESC, id ASC LIMIT %s OFFSET %s"
 
 INSERT_PICTURE_SHARE = (
-    "INSERT INTO share_picture_list (user, filemd5, file_name, urlmd5, pv, create_time)"
-    " VALUES (%s, %s, %s, %s, 0, %s)"
+    "INSERT INTO share_picture_list (user, filemd5, file_name, urlmd5, pv, create_time) VALUES (%s, %s, %s, %s, 0, %s)"
 )
 COUNT_PICTURE_SHARES = "SELECT COUNT(*) FROM share_picture_list WHERE user = %s"
 LIST_PICTURE_SHARES = (
@@ -79,15 +66,12 @@ LIST_PICTURE_SHARES = (
     " WHERE p.user = %s ORDER BY p.id LIMIT %s OFFSET %s"
 )
 SELECT_PICTURE_SHARE = (
-    "SELECT user, filemd5, file_name, urlmd5, pv, create_time FROM share_picture_list"
-    " WHERE urlmd5 = %s"
+    "SELECT user, filemd5, file_name, urlmd5, pv, create_time FROM share_picture_list WHERE urlmd5 = %s"
 )
 DELETE_PICTURE_SHARE = "DELETE FROM share_picture_list WHERE user = %s AND urlmd5 = %s"
 INCREMENT_PICTURE_PV = "UPDATE share_picture_list SET pv = pv + 1 WHERE urlmd5 = %s"
 
-INSERT_SESSION = (
-    "INSERT INTO sessions (token_hash, user_name, client_addr, expires_at) VALUES (%s, %s, %s, %s)"
-)
+INSERT_SESSION = "INSERT INTO sessions (token_hash, user_name, client_addr, expires_at) VALUES (%s, %s, %s, %s)"
 SELECT_SESSION_USER = "SELECT user_name FROM sessions WHERE token_hash = %s AND expires_at > %s"
 SELECT_LIVE_SESSION = "SELECT 1 FROM sessions WHERE user_name = %s AND expires_at > %s LIMIT 1"
 SELECT_LIVE_SESSION_FROM = (
@@ -183,8 +167,7 @@ class Tx:
     def list_user_files(self, user: str, order: str, start: int, count: int) -> list[UserFile]:
         rows = self.execute(LIST_USER_FILES[order], user, count, start).fetchall()
         return [
-            UserFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), r[8])
-            for r in rows
+            UserFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), r[8]) for r in rows
         ]
 
     # the share square
@@ -209,10 +192,7 @@ class Tx:
 
     def list_shares(self, start: int, count: int) -> list[SharedFile]:
         rows = self.execute(LIST_SHARES, count, start).fetchall()
-        return [
-            SharedFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), r[5], int(r[6]), r[7])
-            for r in rows
-        ]
+        return [SharedFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), r[5], int(r[6]), r[7]) for r in rows]
 
     def ranking(self, start: int, count: int) -> list[tuple[str, str, int]]:
         rows = self.execute(RANKING, count, start).fetchall()
@@ -227,10 +207,7 @@ class Tx:
 
     def list_picture_shares(self, user: str, start: int, count: int) -> list[PictureShare]:
         rows = self.execute(LIST_PICTURE_SHARES, user, count, start).fetchall()
-        return [
-            PictureShare(r[0], r[1], r[2], r[3], int(r[4]), format_time(r[5]), int(r[6] or 0))
-            for r in rows
-        ]
+        return [PictureShare(r[0], r[1], r[2], r[3], int(r[4]), format_time(r[5]), int(r[6] or 0)) for r in rows]
 
     def picture_share(self, urlmd5: str) -> PictureShare | None:
         r = self._one(SELECT_PICTURE_SHARE, urlmd5)

@@ -80,7 +80,10 @@ def spooled_body(call: Call) -> Iterator[Path]:
     config = call.config
     try:
         spool = spool_body(
-            call.req.bounded_stream, config.effective_spool_dir, config.max_upload_bytes, call.req.content_length
+            call.req.bounded_stream,
+            config.effective_spool_dir,
+            config.max_upload_bytes,
+            call.req.content_length,
         )
     except BodyRefused as exc:
         raise BadRequest(str(exc)) from None

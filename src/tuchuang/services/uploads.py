@@ -42,6 +42,4 @@ class Uploads:
             verify_payload(spool, envelope)
         except MalformedEnvelope as exc:
             raise Refused(Outcome.FAIL, f"upload payload: {exc}") from None
-        self.files.store_upload(
-            envelope.user, envelope.filename, envelope.md5, envelope.size, spool, envelope.offset
-        )
+        self.files.store_upload(envelope.user, envelope.filename, envelope.md5, envelope.size, spool, envelope.offset)
