@@ -14,19 +14,24 @@ from argon2 import PasswordHasher
 
 from tuchuang.blobs import BlobStore
 from tuchuang.blobs.local import LocalBlobStore
+from tuchuang.cache import NoRankingCache, RankingCache
+from tuchuang.cache.redis import RedisRankingCache
 from tuchuang.config import Config
 from tuchuang.db import MetadataStore, open_store
-from tuchuang.protocol import api, core, legacy
+from tuchuang.protocol import api, core, legacy, sharing
 from tuchuang.protocol.downloads import StoredFile
 from tuchuang.protocol.endpoint import Endpoint
 from tuchuang.services.accounts import Accounts
 from tuchuang.services.auth import Auth
 from tuchuang.services.clock import Clock
 from tuchuang.services.files import Files
+from tuchuang.services.pictures import Pictures
+from tuchuang.services.sharing import Sharing
 from tuchuang.services.uploads import Uploads
 from tuchuang.sessions import SessionStore
 from tuchuang.sessions.redis import RedisSessionStore
 from tuchuang.sessions.sql import SqlSessionStore
+from tuchuang.web.share_page import SharePage
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Services:
     auth: Auth
     files: Files
     uploads: Uploads
+    sharing: Sharing
+    pictures: Pictures
     store: MetadataStore
     blobs: BlobStore
     sessions: SessionStore
@@ -48,11 +55,21 @@ def build_blobs(config: Config) -> BlobStore:
     return LocalBlobStore(config.effective_store_path)
 
 
+def redis_client(config: Config) -> redis.Redis:
+    """One client (and connection pool) per process; redis-py resets it after fork."""
+    return redis.Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=5)
+
+
 def build_sessions(config: Config, store: MetadataStore) -> SessionStore:
     if config.redis_url:
-        client = redis.Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=5)
-        return RedisSessionStore(client, config.redis_prefix)
+        return RedisSessionStore(redis_client(config), config.redis_prefix)
     return SqlSessionStore(store)
+
+
+def build_ranking(config: Config) -> RankingCache:
+    if config.redis_url:
+        return RedisRankingCache(redis_client(config), config.redis_prefix)
+    return NoRankingCache()
 
 
 def build_services(
@@ -61,6 +78,7 @@ def build_services(
     store: MetadataStore | None = None,
     blobs: BlobStore | None = None,
     sessions: SessionStore | None = None,
+    ranking: RankingCache | None = None,
     clock: Clock = time.time,
     token_factory: Any = new_token,
     hasher: PasswordHasher | None = None,
@@ -69,13 +87,16 @@ def build_services(
     store = store or open_store(config.effective_database_url, config.db_pool_size)
     blobs = blobs or build_blobs(config)
     sessions = sessions or build_sessions(config, store)
+    ranking = ranking or build_ranking(config)
     hasher = hasher or PasswordHasher(
         time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1
     )
     auth = Auth(sessions, clock, config.legacy_auth)
     accounts = Accounts(store, sessions, hasher, clock, token_factory, config.session_ttl)
-    files = Files(store, blobs, clock, config.instant_upload)
-    return Services(accounts, auth, files, Uploads(auth, files), store, blobs, sessions)
+    files = Files(store, blobs, clock, config.instant_upload, ranking)
+    sharing_ = Sharing(store, clock, ranking)
+    pictures = Pictures(store, clock, token_factory)
+    return Services(accounts, auth, files, Uploads(auth, files), sharing_, pictures, store, blobs, sessions)
 
 
 def create_app(config: Config, services: Services | None = None, **collaborators: Any) -> falcon.App:
@@ -85,6 +106,10 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     for prefix, dialect in (("", legacy), ("/api", api)):
         for path, resource in endpoints(dialect, services, config).items():
             app.add_route(f"{prefix}/{path}", resource)
+    app.add_route("/api/sharepic", sharepic(services, config))
+    share_page = SharePage(services, config)
+    app.add_route("/share", share_page)
+    app.add_route("/api/share", share_page)
     app.add_route("/group1/M00/{d1}/{d2}/{name}", StoredFile(services.blobs))
     return app
 
@@ -110,6 +135,42 @@ def endpoints(dialect: ModuleType, services: Services, config: Config) -> dict[s
         "dealfile": ep(
             "dealfile",
             before=core.dealfile_token,
-            commands={"del": ("del", core.dealfile_del), "pv": ("pv", core.dealfile_pv)},
+            commands={
+                "share": ("share", sharing.dealfile_share),
+                "del": ("del", core.dealfile_del),
+                "pv": ("pv", core.dealfile_pv),
+            },
+        ),
+        "sharefiles": ep(
+            "sharefiles",
+            commands={
+                "count": ("count", sharing.sharefiles_count),
+                "normal": ("list", sharing.sharefiles_list),
+                "pvdesc": ("ranking", sharing.sharefiles_ranking),
+            },
+        ),
+        "dealsharefile": ep(
+            "dealsharefile",
+            commands={
+                "cancel": ("cancel", sharing.dealsharefile_cancel),
+                "save": ("save", sharing.dealsharefile_save),
+                "pv": ("pv", sharing.dealsharefile_pv),
+            },
         ),
     }
+
+
+def sharepic(services: Services, config: Config) -> Endpoint:
+    """Picture sharing exists in the /api dialect only (PROTOCOL.md §4.16)."""
+    return Endpoint(
+        "sharepic",
+        api,
+        services,
+        config,
+        commands={
+            "share": ("share", sharing.sharepic_share),
+            "normal": ("list", sharing.sharepic_normal),
+            "cancel": ("cancel", sharing.sharepic_cancel),
+            "browse": ("browse", sharing.sharepic_browse),
+        },
+    )

@@ -54,7 +54,9 @@ LIST_SHARES = (
     " FROM share_file_list s JOIN file_info f ON f.md5 = s.md5"
     " ORDER BY s.id LIMIT %s OFFSET %s"
 )
-RANKING = "SELECT md5, file_name, pv FROM share_file_list ORDER BY pv DESC, id ASC LIMIT %s OFFSET %s"
+# Ties by member (md5 + file_name) descending: the order of the Redis ranking cache.
+RANKING = "SELECT md5, file_name, pv FROM share_file_list ORDER BY pv DESC, md5 DESC, file_name DESC LIMIT %s OFFSET %s"
+SHARE_TOTALS = "SELECT COUNT(*), COALESCE(SUM(pv), 0) FROM share_file_list"
 
 INSERT_PICTURE_SHARE = (
     "INSERT INTO share_picture_list (user, filemd5, file_name, urlmd5, pv, create_time) VALUES (%s, %s, %s, %s, 0, %s)"
@@ -182,6 +184,11 @@ class Tx:
 
     def count_shares(self) -> int:
         return int(self._scalar(COUNT_SHARES))
+
+    def share_totals(self) -> tuple[int, int]:
+        """(number of shares, sum of their pv): what the ranking cache must agree with."""
+        row = self.execute(SHARE_TOTALS).fetchone()
+        return int(row[0]), int(row[1])
 
     def increment_share_pv(self, md5: str, name: str) -> bool:
         return self.execute(INCREMENT_SHARE_PV, md5, name).rowcount > 0

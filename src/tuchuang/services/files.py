@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Protocol
 
 from tuchuang.blobs import BlobStore, safe_extension
+from tuchuang.cache import NoRankingCache, RankingCache
 from tuchuang.db import MetadataStore
 from tuchuang.db.queries import Tx
 from tuchuang.db.records import UserFile
@@ -20,12 +20,6 @@ log = logging.getLogger(__name__)
 MD5 = re.compile(r"[0-9a-fA-F]{32}")
 LIST_ORDERS = ("normal", "pvasc", "pvdesc")
 _STORE_ATTEMPTS = 4
-
-
-class ShareEvents(Protocol):
-    """Told when a share disappears with its file, so a ranking cache can follow."""
-
-    def share_removed(self, md5: str, file_name: str) -> None: ...
 
 
 def valid_file_name(name: str) -> bool:
@@ -57,13 +51,13 @@ class Files:
         blobs: BlobStore,
         clock: Clock,
         instant_upload: bool = True,
-        share_events: ShareEvents | None = None,
+        ranking: RankingCache | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.clock = clock
         self.instant_upload_enabled = instant_upload
-        self.share_events = share_events
+        self.ranking = ranking or NoRankingCache()
 
     def instant_upload(self, user: str, md5: str, name: str) -> Outcome:
         """Add a reference to stored content: OK, ALREADY_HAVE or UPLOAD_NEEDED."""
@@ -130,8 +124,8 @@ class Files:
                 raise Refused(Outcome.FAIL, "no such file")
             unshared = tx.delete_share(user, md5, name)
             orphan = self._release(tx, md5)
-        if unshared and self.share_events is not None:
-            self.share_events.share_removed(md5, name)
+        if unshared:
+            self.ranking.removed(md5, name)  # D6: the square never lists a deleted file
         if orphan is not None:
             self._discard(orphan)
 
