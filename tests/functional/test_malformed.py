@@ -20,6 +20,12 @@ ENDPOINTS = [
     ("/myfiles?cmd=pvdesc", {"user": "kevin", "token": "{token}", "start": 0, "count": 10}, ("015", 1)),
     ("/dealfile?cmd=del", {"user": "kevin", "token": "{token}", "md5": MD5, "filename": "a.txt"}, ("014", 1)),
     ("/dealfile?cmd=pv", {"user": "kevin", "token": "{token}", "md5": MD5, "filename": "a.txt"}, ("017", 1)),
+    ("/dealfile?cmd=share", {"user": "kevin", "token": "{token}", "md5": MD5, "filename": "a.txt"}, ("011", 1)),
+    ("/sharefiles?cmd=normal", {"start": 0, "count": 10}, ("015", 1)),
+    ("/sharefiles?cmd=pvdesc", {"start": 0, "count": 10}, ("015", 1)),
+    ("/dealsharefile?cmd=cancel", {"user": "kevin", "md5": MD5, "filename": "a.txt"}, ("019", 1)),
+    ("/dealsharefile?cmd=save", {"user": "kevin", "md5": MD5, "filename": "a.txt"}, ("022", 1)),
+    ("/dealsharefile?cmd=pv", {"user": "kevin", "md5": MD5, "filename": "a.txt"}, ("017", 1)),
 ]  # fmt: skip
 WRONG_TYPES = [1, 1.5, True, [], {}, ["a"], {"a": 1}]
 OPTIONAL = {"email", "phone"}
@@ -58,7 +64,7 @@ def test_malformed_bodies(app, dialect, token, path, body, codes):
         assert resp.status_int == 200, label
         assert resp.json["code"] == expected, (label, resp.json)
     # the valid body is not itself a failure (so the table proves something)
-    if path not in ("/md5", "/dealfile?cmd=del", "/dealfile?cmd=pv"):
+    if not path.startswith(("/md5", "/dealfile", "/dealsharefile")):  # those need a stored file
         assert app.post(dialect.prefix + path, json.dumps(body).encode()).json["code"] != expected
 
 
@@ -112,3 +118,23 @@ def test_oversized_upload_is_refused_without_reading_it(app, dialect, token, con
     assert ok.json["code"] == ("008" if dialect.name == "legacy" else 0)
     assert not list(spool.iterdir())
     services.store.close()
+
+
+@pytest.mark.parametrize(
+    ("cmd", "body"),
+    [("share", {"user": "kevin", "token": "{token}", "md5": MD5, "filename": "a.png"}),
+     ("normal", {"user": "kevin", "token": "{token}", "start": 0, "count": 10}),
+     ("cancel", {"user": "kevin", "token": "{token}", "urlmd5": "0" * 32}),
+     ("browse", {"urlmd5": "0" * 32}),
+     ("bogus", {"user": "kevin"})],
+)  # fmt: skip
+def test_malformed_sharepic(app, cmd, body):
+    from tests.client import Dialect
+
+    api = Dialect("api")
+    token = app.user(api, "kevin")
+    body = {k: (token if v == "{token}" else v) for k, v in body.items()}
+    for label, raw in variants(body):
+        resp = app.post(f"/api/sharepic?cmd={cmd}", raw)
+        assert resp.status_int == 200, label
+        assert resp.json["code"] == 1, (label, resp.json)
