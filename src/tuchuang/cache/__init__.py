@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 RankRow = tuple[str, str, int]  # md5, file_name, pv
@@ -11,7 +12,9 @@ class RankingCache(Protocol):
     def page(self, start: int, count: int, truth: tuple[int, int]) -> list[RankRow] | None:
         """A page of the ranking, or None when the cache disagrees with `truth` (count, pv sum)."""
 
-    def rebuild(self, rows: list[RankRow]) -> None: ...
+    def rebuild(self, load: Callable[[], list[RankRow]]) -> None:
+        """Replace the cache with the whole ranking that `load` reads from SQL."""
+
     def shared(self, md5: str, name: str, pv: int) -> None: ...
     def removed(self, md5: str, name: str) -> None: ...
     def viewed(self, md5: str, name: str) -> None: ...
@@ -23,8 +26,8 @@ class NoRankingCache:
     def page(self, start: int, count: int, truth: tuple[int, int]) -> list[RankRow] | None:
         return None
 
-    def rebuild(self, rows: list[RankRow]) -> None:
-        pass
+    def rebuild(self, load: Callable[[], list[RankRow]]) -> None:
+        pass  # nothing to rebuild, so the whole ranking is never loaded
 
     def shared(self, md5: str, name: str, pv: int) -> None:
         pass

@@ -8,6 +8,7 @@ A cache failure never fails a request: the ranking then comes from SQL.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import redis
 
@@ -44,7 +45,8 @@ class RedisRankingCache:
             rows.append((member.decode()[:32], name.decode(), int(score)))
         return rows
 
-    def rebuild(self, rows: list[RankRow]) -> None:
+    def rebuild(self, load: Callable[[], list[RankRow]]) -> None:
+        rows = load()
         try:
             pipe = self.redis.pipeline(transaction=True)
             pipe.delete(self.zset, self.names, self.pv_sum)

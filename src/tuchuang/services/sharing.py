@@ -78,6 +78,6 @@ class Sharing:
         rows = self.cache.page(start, count, truth)
         if rows is None:
             with self.store.read() as tx:
-                self.cache.rebuild(tx.ranking(0, truth[0]))
+                self.cache.rebuild(lambda: tx.ranking(0, truth[0]))
                 rows = tx.ranking(start, count)
         return truth[0], [(name, pv) for _, name, pv in rows]
