@@ -193,10 +193,6 @@ class Tx:
     def increment_share_pv(self, md5: str, name: str) -> bool:
         return self.execute(INCREMENT_SHARE_PV, md5, name).rowcount > 0
 
-    def share_pv(self, md5: str, name: str) -> int | None:
-        row = self._one(SELECT_SHARE, md5, name)
-        return None if row is None else int(row[1])
-
     def list_shares(self, start: int, count: int) -> list[SharedFile]:
         rows = self.execute(LIST_SHARES, count, start).fetchall()
         return [SharedFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), r[5], int(r[6]), r[7]) for r in rows]
