@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tuchuang.db.records import UserFile
+from tuchuang.db.records import SharedFile, UserFile
 from tuchuang.protocol.endpoint import Call
 from tuchuang.protocol.fields import BadRequest, page, text
 from tuchuang.protocol.replies import Reply, listing
@@ -24,13 +24,14 @@ def file_key(call: Call, *name_keys: str) -> tuple[str, str]:
     return text(call.body, "md5", limit=64), text(call.body, *name_keys, limit=128)
 
 
-def file_item(f: UserFile, base_url: str) -> dict[str, Any]:
+def file_item(f: UserFile | SharedFile, base_url: str, share_status: int) -> dict[str, Any]:
+    """One file of a list (a user's files or the share square), in the /api item shape (§4.6)."""
     return {
         "user": f.user,
         "md5": f.md5,
         "create_time": f.create_time,
         "file_name": f.file_name,
-        "share_status": f.shared_status,
+        "share_status": share_status,
         "pv": f.pv,
         "url": f"{base_url}/{f.file_id}",
         "size": f.size,
@@ -105,7 +106,7 @@ def myfiles_list(order: str):  # noqa: ANN201 - returns a Handler
         start, count = page(call.body)
         call.services.auth.require_token(user, token)
         total, rows = call.services.files.page(user, order, start, count)
-        return listing(total, [file_item(f, call.base_url) for f in rows])
+        return listing(total, [file_item(f, call.base_url, f.shared_status) for f in rows])
 
     return handler
 

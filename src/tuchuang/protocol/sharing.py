@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuchuang.db.records import PictureShare, SharedFile
-from tuchuang.protocol.core import file_key, user_and_token
+from tuchuang.db.records import PictureShare
+from tuchuang.protocol.core import file_item, file_key, user_and_token
 from tuchuang.protocol.endpoint import Call
 from tuchuang.protocol.fields import page, text
 from tuchuang.protocol.replies import Reply, listing
-
-
-def share_item(f: SharedFile, base_url: str) -> dict[str, Any]:
-    return {
-        "user": f.user,
-        "md5": f.md5,
-        "create_time": f.create_time,
-        "file_name": f.file_name,
-        "share_status": 1,  # §4.11: constant 1, as FastCGI and the document emit
-        "pv": f.pv,
-        "url": f"{base_url}/{f.file_id}",
-        "size": f.size,
-        "type": f.type,
-    }
 
 
 def picture_item(p: PictureShare) -> dict[str, Any]:
@@ -50,7 +36,8 @@ def sharefiles_count(call: Call) -> Reply:
 def sharefiles_list(call: Call) -> Reply:
     start, count = page(call.body)
     total, rows = call.services.sharing.page(start, count)
-    return listing(total, [share_item(f, call.base_url) for f in rows])
+    # §4.11: share_status is the constant 1, as FastCGI and the document emit
+    return listing(total, [file_item(f, call.base_url, 1) for f in rows])
 
 
 def sharefiles_ranking(call: Call) -> Reply:
