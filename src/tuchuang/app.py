@@ -13,6 +13,7 @@ import redis
 from argon2 import PasswordHasher
 
 from tuchuang.blobs import BlobStore
+from tuchuang.blobs.fastdfs import FastDFSBlobStore, FastDFSClient, parse_address, trackers_from_client_conf
 from tuchuang.blobs.local import LocalBlobStore
 from tuchuang.cache import NoRankingCache, RankingCache
 from tuchuang.cache.redis import RedisRankingCache
@@ -52,7 +53,16 @@ def new_token() -> str:
 
 
 def build_blobs(config: Config) -> BlobStore:
+    if config.blob_store == "fastdfs":
+        return FastDFSBlobStore(fastdfs_client(config))
     return LocalBlobStore(config.effective_store_path)
+
+
+def fastdfs_client(config: Config) -> FastDFSClient:
+    trackers = [parse_address(t) for t in config.fdfs_trackers]
+    if config.fdfs_client_conf is not None:
+        trackers += trackers_from_client_conf(config.fdfs_client_conf)
+    return FastDFSClient(trackers, config.fdfs_connect_timeout, config.fdfs_timeout)
 
 
 def redis_client(config: Config) -> redis.Redis:

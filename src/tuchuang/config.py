@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -44,6 +46,11 @@ class Config:
     legacy_auth: str = "session-ip"
     instant_upload: bool = True
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    proxy_spool_dir: Path | None = None
+    fdfs_trackers: tuple[str, ...] = ()
+    fdfs_client_conf: Path | None = None
+    fdfs_connect_timeout: float = 2.0
+    fdfs_timeout: float = 30.0
     workers: int = 2
     threads: int = 8
     db_pool_size: int = 8
@@ -69,6 +76,20 @@ class Config:
     @property
     def effective_spool_dir(self) -> Path:
         return self.spool_dir or self.data_dir / "spool"
+
+    def is_trusted_proxy(self, addr: str | None) -> bool:
+        """Whether `addr` is one of TUCHUANG_TRUSTED_PROXIES (addresses or networks)."""
+        if not addr:
+            return False
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._proxy_networks)
+
+    @functools.cached_property
+    def _proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies)
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
@@ -102,6 +123,13 @@ class Config:
             ("WORKERS", self.workers > 0, "must be positive"),
             ("THREADS", self.threads > 0, "must be positive"),
             ("DB_POOL_SIZE", self.db_pool_size > 0, "must be positive"),
+            ("FDFS_CONNECT_TIMEOUT", self.fdfs_connect_timeout > 0, "must be positive"),
+            ("FDFS_TIMEOUT", self.fdfs_timeout > 0, "must be positive"),
+            (
+                "FDFS_TRACKERS",
+                self.blob_store != "fastdfs" or bool(self.fdfs_trackers or self.fdfs_client_conf),
+                "required (or TUCHUANG_FDFS_CLIENT_CONF) when TUCHUANG_BLOB_STORE=fastdfs",
+            ),
         ]
         for name, ok, why in checks:
             if not ok:
@@ -111,6 +139,15 @@ class Config:
             raise ConfigError("TUCHUANG_DATABASE_URL: scheme must be sqlite:// or mysql://")
         if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise ConfigError("TUCHUANG_REDIS_URL: scheme must be redis://, rediss:// or unix://")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"TUCHUANG_TRUSTED_PROXIES: not an address or network: {proxy!r}") from None
+        for tracker in self.fdfs_trackers:
+            host, sep, port = tracker.rpartition(":")
+            if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+                raise ConfigError(f"TUCHUANG_FDFS_TRACKERS: expected host:port, got {tracker!r}")
         if self.public_url and urlsplit(self.public_url).scheme not in ("http", "https"):
             raise ConfigError("TUCHUANG_PUBLIC_URL: must start with http:// or https://")
 
@@ -152,6 +189,11 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "legacy_auth": str,
     "instant_upload": _bool,
     "trusted_proxies": _addresses,
+    "proxy_spool_dir": Path,
+    "fdfs_trackers": _addresses,
+    "fdfs_client_conf": Path,
+    "fdfs_connect_timeout": float,
+    "fdfs_timeout": float,
     "workers": int,
     "threads": int,
     "db_pool_size": int,

@@ -43,7 +43,7 @@ class Call:
         """The peer; behind a trusted proxy, the address it reports in X-Real-IP."""
         addr = self.req.remote_addr
         real = self.req.get_header("X-Real-IP")
-        if real and addr in self.config.trusted_proxies:
+        if real and self.config.is_trusted_proxy(addr):
             return real.strip()[:64]
         return addr
 

@@ -1,0 +1,46 @@
+"""Blob store implementations under one contract: local, the fake FastDFS (both IP field sizes),
+and a real FastDFS when TUCHUANG_TEST_FDFS_TRACKER names its tracker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.fastdfs_server import FakeFastDFS
+from tuchuang.blobs.fastdfs import FastDFSBlobStore, FastDFSClient, parse_address
+from tuchuang.blobs.local import LocalBlobStore
+
+REAL_TRACKER = os.environ.get("TUCHUANG_TEST_FDFS_TRACKER")
+
+
+@pytest.fixture
+def fake_fdfs(tmp_path: Path) -> Iterator[FakeFastDFS]:
+    server = FakeFastDFS(tmp_path / "fdfs")
+    yield server
+    server.close()
+
+
+def fastdfs_store(tracker: str, timeout: float = 10.0) -> FastDFSBlobStore:
+    return FastDFSBlobStore(FastDFSClient([parse_address(tracker)], connect_timeout=2.0, timeout=timeout))
+
+
+@pytest.fixture(params=["local", "fastdfs-fake-ip16", "fastdfs-fake-ip46", "fastdfs-real"])
+def blob_store(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+    kind = request.param
+    if kind == "local":
+        yield LocalBlobStore(tmp_path / "store")
+    elif kind.startswith("fastdfs-fake"):
+        server = FakeFastDFS(tmp_path / "fdfs", ip_size=int(kind[-2:]))
+        store = fastdfs_store(server.tracker)
+        yield store
+        store.client.close()
+        server.close()
+    else:
+        if not REAL_TRACKER:
+            pytest.skip("real FastDFS tier skipped: TUCHUANG_TEST_FDFS_TRACKER is not set")
+        store = fastdfs_store(REAL_TRACKER)
+        yield store
+        store.client.close()

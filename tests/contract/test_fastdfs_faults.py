@@ -1,0 +1,162 @@
+"""A misbehaving FastDFS ends every call in the project's error within the timeout: no hang, no spin.
+
+FASTDFS.md §1 lists what the PyPI clients do instead (exit the process, spin on EOF forever).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.contract.conftest import fastdfs_store
+from tests.fakes.fastdfs_server import FakeFastDFS
+from tuchuang.blobs.fastdfs import Address, FastDFSBlobStore, FastDFSClient, parse_address
+from tuchuang.errors import BlobNotFound, StorageUnavailable
+
+TIMEOUT = 1.0
+BOUND = 2 * TIMEOUT + 2.0  # a tracker query and a storage call may each wait once, plus slack
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[FakeFastDFS]:
+    fake = FakeFastDFS(tmp_path / "fdfs")
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def store(server: FakeFastDFS) -> Iterator[FastDFSBlobStore]:
+    blobs = fastdfs_store(server.tracker, timeout=TIMEOUT)
+    yield blobs
+    blobs.client.close()
+
+
+@pytest.fixture
+def payload(tmp_path: Path) -> Path:
+    path = tmp_path / "payload"
+    path.write_bytes(b"x" * 200_000)
+    return path
+
+
+def ends_in(error: type[Exception], call: Callable[[], object]) -> float:
+    """Run `call`, expect `error`; return the wall time, checking no CPU was burnt waiting."""
+    wall, cpu = time.monotonic(), time.process_time()
+    with pytest.raises(error):
+        call()
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    assert wall < BOUND, f"took {wall:.1f}s"
+    assert cpu < 0.5 + wall / 4, f"busy loop: {cpu:.2f}s of CPU in {wall:.2f}s"
+    return wall
+
+
+def drain(store: FastDFSBlobStore, file_id: str) -> bytes:
+    return b"".join(store.stream(file_id))
+
+
+@pytest.mark.parametrize("status", [errno.ENOENT, errno.ENOSPC, errno.EIO])
+def test_upload_error_status_is_unavailable(server, store, payload, status: int) -> None:
+    server.faults.upload_status = status  # ENOENT here means "no active storage", not a missing file
+    ends_in(StorageUnavailable, lambda: store.put(payload, 0, 1000, "jpg"))
+    server.faults.upload_status = 0
+    file_id = store.put(payload, 0, 1000, "jpg")  # the error reply left the socket in step
+    assert drain(store, file_id) == b"x" * 1000
+
+
+def test_tracker_refusing_is_unavailable_not_missing(server, store, payload) -> None:
+    file_id = store.put(payload, 0, 10, "")
+    server.faults.tracker_status = errno.ENOENT
+    ends_in(StorageUnavailable, lambda: store.put(payload, 0, 10, ""))
+    ends_in(StorageUnavailable, lambda: store.stat(file_id))
+    ends_in(StorageUnavailable, lambda: store.delete(file_id))
+    server.faults.tracker_status = 0
+    assert store.exists(file_id)
+
+
+def test_close_mid_download(server, store, payload) -> None:
+    file_id = store.put(payload, 0, 200_000, "bin")
+    server.faults.close_mid_download = True
+    ends_in(StorageUnavailable, lambda: drain(store, file_id))
+    server.faults.close_mid_download = False
+    assert drain(store, file_id) == b"x" * 200_000
+
+
+def test_close_instead_of_upload_reply(server, store, payload) -> None:
+    server.faults.close_mid_upload_reply = True
+    ends_in(StorageUnavailable, lambda: store.put(payload, 0, 5000, "jpg"))
+    server.faults.close_mid_upload_reply = False
+    assert drain(store, store.put(payload, 0, 5, "jpg")) == b"xxxxx"
+
+
+@pytest.mark.parametrize("op", ["put", "stat", "stream", "delete"])
+def test_stalled_storage_times_out(server, store, payload, op: str) -> None:
+    file_id = store.put(payload, 0, 100, "bin")
+    server.faults.stall = True
+    calls = {
+        "put": lambda: store.put(payload, 0, 100, "bin"),
+        "stat": lambda: store.stat(file_id),
+        "stream": lambda: drain(store, file_id),
+        "delete": lambda: store.delete(file_id),
+    }
+    wall = ends_in(StorageUnavailable, calls[op])
+    assert wall >= TIMEOUT * 0.9  # it did wait for the storage, then gave up
+    server.faults.stall = False
+    assert drain(store, file_id) == b"x" * 100
+
+
+def test_garbage_reply(server, store, payload) -> None:
+    file_id = store.put(payload, 0, 100, "bin")
+    server.faults.garbage_reply = True
+    ends_in(StorageUnavailable, lambda: store.stat(file_id))
+    ends_in(StorageUnavailable, lambda: drain(store, file_id))
+    server.faults.garbage_reply = False
+    assert store.stat(file_id).size == 100
+
+
+def test_tracker_restart_reconnects(server, store, payload) -> None:
+    file_id = store.put(payload, 0, 100, "bin")  # leaves a pooled tracker socket
+    server.restart_tracker()
+    assert store.stat(file_id).size == 100
+    assert drain(store, store.put(payload, 0, 7, "bin")) == b"x" * 7
+
+
+def test_tracker_down_then_back(server, store, payload) -> None:
+    file_id = store.put(payload, 0, 100, "bin")
+    server.stop_tracker()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", server.tracker_port)) != 0
+    ends_in(StorageUnavailable, lambda: store.stat(file_id))
+    server.start_tracker()
+    assert store.stat(file_id).size == 100  # resumes by itself, same client
+
+
+def test_second_tracker_takes_over(server, payload) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        dead = unused.getsockname()[1]  # nothing listens once this socket closes
+    client = FastDFSClient([Address("127.0.0.1", dead), parse_address(server.tracker)], 0.5, TIMEOUT)
+    store = FastDFSBlobStore(client)
+    try:
+        for _ in range(4):  # the rotation starts at each tracker in turn
+            file_id = store.put(payload, 0, 10, "")
+            assert drain(store, file_id) == b"x" * 10
+    finally:
+        client.close()
+
+
+def test_storage_unreachable(server, store, payload) -> None:
+    file_id = store.put(payload, 0, 10, "")
+    server.stop_storage()
+    ends_in(StorageUnavailable, lambda: store.stat(file_id))
+    ends_in(StorageUnavailable, lambda: store.put(payload, 0, 10, ""))
+    assert not isinstance(StorageUnavailable(), BlobNotFound)
+
+
+def test_unroutable_tracker_connect_timeout(payload) -> None:
+    """A tracker that never answers the SYN: the connect timeout bounds the wait."""
+    client = FastDFSClient([Address("10.255.255.1", 22122)], connect_timeout=0.5, timeout=TIMEOUT)
+    ends_in(StorageUnavailable, lambda: FastDFSBlobStore(client).put(payload, 0, 10, ""))

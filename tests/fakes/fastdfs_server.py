@@ -1,0 +1,291 @@
+"""A FastDFS tracker + storage pair at the protocol level (FASTDFS.md §2), written for the tests.
+
+It keeps files in a real FastDFS store layout (`<root>/data/XX/YY/<name>.<ext>`) and can
+misbehave on demand: an error status on upload, closing mid-body, stalling, a tracker restart,
+and either IP field size (15-byte fields as FastDFS <= 6.10, 45-byte as 6.11-6.14).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HEADER = struct.Struct(">QBB")
+GROUP_LEN = 16
+STALL_LIMIT = 30.0  # a stalled handler gives up by itself, so no test can leave it hanging
+
+
+@dataclass
+class Faults:
+    upload_status: int = 0  # reply this errno to uploads (after consuming the body)
+    tracker_status: int = 0  # reply this errno to tracker queries
+    close_mid_download: bool = False  # send the header and half the body, then close
+    close_mid_upload_reply: bool = False  # take the upload, then close without replying
+    stall: bool = False  # storage reads the request and never answers
+    garbage_reply: bool = False  # storage answers with a header that is not a FastDFS reply
+
+
+@dataclass
+class FakeFastDFS:
+    root: Path
+    ip_size: int = 16  # IP_ADDRESS_SIZE of the emulated version: 16 or 46
+    group: str = "group1"
+    faults: Faults = field(default_factory=Faults)
+
+    def __post_init__(self) -> None:
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        self._stop = threading.Event()
+        self._release_stall = threading.Event()
+        self._conns: dict[socket.socket, str] = {}
+        self._lock = threading.Lock()
+        self.storage_listener = self._listen(0)
+        self.storage_port = self.storage_listener.getsockname()[1]
+        self.tracker_listener = self._listen(0)
+        self.tracker_port = self.tracker_listener.getsockname()[1]
+        self.requests: list[int] = []
+        self._serve(self.storage_listener, self._storage)
+        self._serve(self.tracker_listener, self._tracker)
+
+    # -- control ---------------------------------------------------------------------------------
+
+    @property
+    def tracker(self) -> str:
+        return f"127.0.0.1:{self.tracker_port}"
+
+    def stop_tracker(self) -> None:
+        """Close the tracker's listener and every connection to it."""
+        _close(self.tracker_listener)
+        with self._lock:
+            for conn, role in list(self._conns.items()):
+                if role == "tracker":
+                    _close(conn)
+
+    def start_tracker(self) -> None:
+        self.tracker_listener = self._listen(self.tracker_port)
+        self._serve(self.tracker_listener, self._tracker)
+
+    def stop_storage(self) -> None:
+        """Close the storage's listener and every connection to it (the tracker still names it)."""
+        _close(self.storage_listener)
+        with self._lock:
+            for conn, role in list(self._conns.items()):
+                if role == "storage":
+                    _close(conn)
+
+    def restart_tracker(self) -> None:
+        self.stop_tracker()
+        self.start_tracker()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._release_stall.set()
+        _close(self.tracker_listener)
+        _close(self.storage_listener)
+        with self._lock:
+            for conn in list(self._conns):
+                _close(conn)
+
+    def path_of(self, file_id: str) -> Path:
+        _group, _m, d1, d2, name = file_id.split("/")
+        return self.root / "data" / d1 / d2 / name
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _listen(port: int) -> socket.socket:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(64)
+        return sock
+
+    def _serve(self, listener: socket.socket, handler) -> None:  # noqa: ANN001
+        role = "tracker" if handler == self._tracker else "storage"
+
+        def accept_loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                with self._lock:
+                    self._conns[conn] = role
+                threading.Thread(target=self._session, args=(conn, handler), daemon=True).start()
+
+        threading.Thread(target=accept_loop, daemon=True).start()
+
+    def _session(self, conn: socket.socket, handler) -> None:  # noqa: ANN001
+        conn.settimeout(STALL_LIMIT)
+        try:
+            while not self._stop.is_set():
+                head = _read(conn, HEADER.size)
+                if head is None:
+                    return
+                pkg_len, cmd, status = HEADER.unpack(head)
+                self.requests.append(cmd)
+                if cmd == 82:  # QUIT
+                    return
+                if handler(conn, cmd, pkg_len, status) is False:
+                    return
+        except OSError:
+            return
+        finally:
+            with self._lock:
+                self._conns.pop(conn, None)
+            _close(conn)
+
+    def _reply(self, conn: socket.socket, body: bytes = b"", status: int = 0) -> None:
+        conn.sendall(HEADER.pack(len(body), 100, status) + body)
+
+    def _ip(self) -> bytes:
+        return b"127.0.0.1".ljust(self.ip_size - 1, b"\0")
+
+    # -- tracker ---------------------------------------------------------------------------------
+
+    def _tracker(self, conn: socket.socket, cmd: int, pkg_len: int, status: int) -> bool:
+        body = _read(conn, pkg_len) if pkg_len else b""
+        if body is None:
+            return False
+        if cmd == 111:
+            self._reply(conn)
+        elif self.faults.tracker_status:
+            self._reply(conn, status=self.faults.tracker_status)
+        elif cmd == 101:
+            group = self.group.encode().ljust(GROUP_LEN, b"\0")
+            self._reply(conn, group + self._ip() + struct.pack(">QB", self.storage_port, 0))
+        elif cmd in (102, 103):
+            group = body[:GROUP_LEN]
+            if group.rstrip(b"\0").decode() != self.group:
+                self._reply(conn, status=errno.ENOENT)
+            else:
+                self._reply(conn, group + self._ip() + struct.pack(">Q", self.storage_port))
+        else:
+            self._reply(conn, status=errno.EINVAL)
+        return True
+
+    # -- storage ---------------------------------------------------------------------------------
+
+    def _storage(self, conn: socket.socket, cmd: int, pkg_len: int, status: int) -> bool:
+        if cmd == 11:
+            return self._upload(conn, pkg_len)
+        body = _read(conn, pkg_len) if pkg_len else b""
+        if body is None:
+            return False
+        if self.faults.stall:
+            self._release_stall.wait(STALL_LIMIT)
+            return False
+        if self.faults.garbage_reply:
+            conn.sendall(HEADER.pack(1 << 40, 7, 0))
+            return False
+        if cmd == 111:
+            self._reply(conn)
+        elif cmd == 14:
+            return self._download(conn, body)
+        elif cmd == 12:
+            path = self._local(body)
+            if path is None or not path.is_file():
+                self._reply(conn, status=errno.ENOENT)
+            else:
+                path.unlink()
+                self._reply(conn)
+        elif cmd == 22:
+            path = self._local(body)
+            if path is None or not path.is_file():
+                self._reply(conn, status=errno.ENOENT)
+            else:
+                st = path.stat()
+                self._reply(conn, struct.pack(">QQQ", st.st_size, int(st.st_mtime), 0) + self._ip() + b"\0")
+        else:
+            self._reply(conn, status=errno.EINVAL)
+        return True
+
+    def _local(self, body: bytes) -> Path | None:
+        group = body[:GROUP_LEN].rstrip(b"\0").decode(errors="replace")
+        remote = body[GROUP_LEN:].decode(errors="replace")
+        parts = remote.split("/")
+        if group != self.group or len(parts) != 4 or parts[0] != "M00" or any(p in ("", ".", "..") for p in parts):
+            return None
+        return self.root / "data" / parts[1] / parts[2] / parts[3]
+
+    def _upload(self, conn: socket.socket, pkg_len: int) -> bool:
+        head = _read(conn, 15)
+        if head is None:
+            return False
+        _index, size = struct.unpack(">BQ", head[:9])
+        ext = head[9:].rstrip(b"\0").decode(errors="replace")
+        if size != pkg_len - 15:
+            self._reply(conn, status=errno.EINVAL)
+            return False
+        d1, d2 = (f"{secrets.randbelow(256):02X}" for _ in range(2))
+        name = secrets.token_urlsafe(20)[:27] + (f".{ext}" if ext else "")
+        final = self.root / "data" / d1 / d2 / name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(final.name + ".tmp")
+        with open(tmp, "wb") as out:
+            remaining = size
+            while remaining:
+                chunk = conn.recv(min(1 << 20, remaining))
+                if not chunk:
+                    out.close()
+                    tmp.unlink()
+                    return False
+                out.write(chunk)
+                remaining -= len(chunk)
+        if self.faults.upload_status:
+            tmp.unlink()
+            self._reply(conn, status=self.faults.upload_status)
+            return True
+        os.chmod(tmp, 0o644)
+        tmp.rename(final)
+        if self.faults.close_mid_upload_reply:
+            return False
+        if self.faults.stall:
+            self._release_stall.wait(STALL_LIMIT)
+            return False
+        self._reply(conn, self.group.encode().ljust(GROUP_LEN, b"\0") + f"M00/{d1}/{d2}/{name}".encode())
+        return True
+
+    def _download(self, conn: socket.socket, body: bytes) -> bool:
+        offset, length = struct.unpack(">QQ", body[:16])
+        path = self._local(body[16:])
+        if path is None or not path.is_file():
+            self._reply(conn, status=errno.ENOENT)
+            return True
+        size = path.stat().st_size
+        if offset >= size and not (offset == 0 and size == 0):
+            self._reply(conn, status=errno.EINVAL)  # as FastDFS >= 6.15.4 does
+            return True
+        count = size - offset if length == 0 else min(length, size - offset)
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read(count)
+        if self.faults.close_mid_download:
+            conn.sendall(HEADER.pack(count, 100, 0) + data[: count // 2])
+            return False
+        self._reply(conn, data)
+        return True
+
+
+def _read(conn: socket.socket, size: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < size:
+        chunk = conn.recv(min(1 << 20, size - len(buf)))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def _close(conn: socket.socket) -> None:
+    """shutdown() first: it wakes a thread blocked in accept() or recv() on this socket."""
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    conn.close()
