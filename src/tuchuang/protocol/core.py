@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,10 @@ from tuchuang.protocol.endpoint import Call
 from tuchuang.protocol.fields import BadRequest, page, text
 from tuchuang.protocol.replies import Reply, listing
 from tuchuang.services.uploads import Credentials
-from tuchuang.upload.spool import BodyRefused, spool_body
+from tuchuang.upload.spool import BodyRefused, handed_spool, spool_body
+
+log = logging.getLogger(__name__)
+SPOOL_HEADER = "X-Upload-File"  # set by nginx to $request_body_file (deploy/nginx)
 
 
 def user_and_token(call: Call) -> tuple[str, str]:
@@ -77,8 +81,16 @@ def upload(call: Call) -> Reply:
 
 @contextmanager
 def spooled_body(call: Call) -> Iterator[Path]:
-    """The request body in a spool file, removed afterwards whatever happens."""
+    """The request body in a spool file, removed afterwards whatever happens.
+
+    Behind nginx the body is already spooled and its path arrives in X-Upload-File; nginx
+    removes that file itself (`client_body_in_file_only clean`).
+    """
     config = call.config
+    handed = call.req.get_header(SPOOL_HEADER)
+    if handed is not None:
+        yield proxied_spool(call, handed)
+        return
     try:
         spool = spool_body(
             call.req.bounded_stream,
@@ -92,6 +104,23 @@ def spooled_body(call: Call) -> Iterator[Path]:
         yield spool
     finally:
         spool.unlink(missing_ok=True)
+
+
+def proxied_spool(call: Call, path_text: str) -> Path:
+    """Take a spool file named by the proxy: only from a trusted proxy, only inside its spool dir."""
+    config = call.config
+    peer = call.req.remote_addr
+    if config.proxy_spool_dir is None:
+        log.warning("refused %s from %s: TUCHUANG_PROXY_SPOOL_DIR is not set", SPOOL_HEADER, peer)
+        raise BadRequest(f"{SPOOL_HEADER} not accepted")
+    if not config.is_trusted_proxy(peer):
+        log.warning("refused %s from untrusted %s", SPOOL_HEADER, peer)
+        raise BadRequest(f"{SPOOL_HEADER} not accepted")
+    try:
+        return handed_spool(path_text, config.proxy_spool_dir, config.max_upload_bytes)
+    except BodyRefused as exc:
+        log.warning("refused %s from %s: %s", SPOOL_HEADER, peer, exc)
+        raise BadRequest(str(exc)) from None
 
 
 def myfiles_count(call: Call) -> Reply:

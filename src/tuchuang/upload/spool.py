@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
@@ -49,3 +50,29 @@ def _copy(stream: BinaryIO, out: BinaryIO, max_bytes: int, content_length: int |
     if content_length is None and total >= max_bytes and stream.read(1):
         raise BodyRefused(f"body exceeds {max_bytes} bytes")
     return total
+
+
+def handed_spool(path_text: str, spool_dir: Path, max_bytes: int) -> Path:
+    """The body file a proxy spooled (nginx `$request_body_file`), if it is one of its files.
+
+    Only a regular file strictly inside `spool_dir` after resolving symlinks and `..` is taken:
+    anything else would let whoever can send the header upload any file the app can read.
+    """
+    path = Path(path_text)
+    if not path.is_absolute():
+        raise BodyRefused(f"spool path is not absolute: {path_text!r}")
+    try:
+        root = spool_dir.resolve(strict=True)
+        resolved = path.resolve(strict=True)
+        info = resolved.stat()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise BodyRefused(f"spool path unusable: {exc}") from None
+    if resolved == root or not resolved.is_relative_to(root):
+        raise BodyRefused(f"spool path outside {root}: {path_text!r}")
+    if not stat.S_ISREG(info.st_mode):
+        raise BodyRefused(f"spool path is not a regular file: {path_text!r}")
+    if info.st_size == 0:
+        raise BodyRefused("empty body")
+    if info.st_size > max_bytes:
+        raise BodyRefused(f"body of {info.st_size} bytes exceeds {max_bytes}")
+    return resolved
