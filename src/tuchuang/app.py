@@ -32,6 +32,7 @@ from tuchuang.services.uploads import Uploads
 from tuchuang.sessions import SessionStore
 from tuchuang.sessions.redis import RedisSessionStore
 from tuchuang.sessions.sql import SqlSessionStore
+from tuchuang.web.health import Live, Ready
 from tuchuang.web.share_page import SharePage
 
 
@@ -121,6 +122,8 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     app.add_route("/share", share_page)
     app.add_route("/api/share", share_page)
     app.add_route("/group1/M00/{d1}/{d2}/{name}", StoredFile(services.blobs))
+    app.add_route("/healthz", Live())
+    app.add_route("/readyz", Ready(services))
     return app
 
 

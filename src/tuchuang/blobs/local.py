@@ -92,6 +92,11 @@ class LocalBlobStore:
         except BlobNotFound:
             return False
 
+    def check(self) -> None:
+        """Raise StorageUnavailable unless the store directory takes writes."""
+        if not os.access(self.root / "tmp", os.W_OK | os.X_OK):
+            raise StorageUnavailable(f"local store {self.root} is not writable")
+
     def file_ids(self) -> Iterator[str]:
         """Every stored blob's id (for consistency checks)."""
         data = self.root / "data"

@@ -1,0 +1,32 @@
+"""gunicorn for the production shape, behind deploy/nginx/tuchuang.conf.
+
+    gunicorn -c deploy/gunicorn.conf.py
+
+Settings come from the same TUCHUANG_* variables as `tuchuang serve` (README: Configuration).
+No application code runs in the master: each worker imports `tuchuang.wsgi` after the fork and
+opens its own database, Redis and FastDFS connections.
+"""
+
+from tuchuang.config import Config
+
+_config = Config.from_env()  # fails here, before any worker starts, on a bad setting
+
+wsgi_app = "tuchuang.wsgi:app"
+bind = f"{_config.host}:{_config.port}"  # 127.0.0.1:8080 by default: only nginx talks to it
+workers = _config.workers
+worker_class = "gthread"
+threads = _config.threads
+preload_app = False  # no pools before fork
+
+# nginx hands over spooled uploads, so a request is short; a FastDFS upload of a 1 GiB body is
+# the longest thing a worker does.
+timeout = 300
+graceful_timeout = 30
+keepalive = 75  # longer than nginx's upstream keepalive (60 s): nginx closes first, never mid-request
+
+forwarded_allow_ips = ",".join(_config.trusted_proxies)
+worker_tmp_dir = "/dev/shm"
+accesslog = "-"
+errorlog = "-"
+loglevel = _config.log_level.lower()
+proc_name = "tuchuang"

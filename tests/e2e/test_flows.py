@@ -1,0 +1,157 @@
+"""Both dialects end to end through nginx: upload via the nginx spool, download served by nginx."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from tests.client import md5_hex, qt_upload_body
+from tests.e2e.conftest import Dialect, Http, new_user
+
+
+def upload(web: Http, d: Dialect, user: str, token: str, name: str, content: bytes) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if d.name == "api" else {}
+    return web.call(f"{d.prefix}/upload", qt_upload_body(user, name, content), headers)
+
+
+def my_files(web: Http, d: Dialect, user: str, token: str, cmd: str = "normal") -> dict:
+    return web.call(f"{d.prefix}/myfiles?cmd={cmd}", {"user": user, "token": token, "start": 0, "count": 10})
+
+
+def deal(web: Http, d: Dialect, cmd: str, user: str, token: str, content: bytes, name: str) -> dict:
+    body = {"user": user, "token": token, "md5": md5_hex(content), "filename": name}
+    return web.call(f"{d.prefix}/dealfile?cmd={cmd}", body)
+
+
+def test_upload_list_download_delete(web, dialect) -> None:
+    d = dialect
+    user, token = new_user(web, d)
+    content = b"\x89PNG\r\n\x1a\n" + os.urandom(300_000)
+    md5_body = {"user": user, "token": token, "md5": md5_hex(content), "fileName": "cat.png"}
+    assert web.call(f"{d.prefix}/md5", md5_body)["code"] == d.code("md5.upload")
+    assert upload(web, d, user, token, "cat.png", content)["code"] == d.code("upload.ok")
+    listing = my_files(web, d, user, token)
+    assert listing["total"] == 1 if d.name == "api" else True
+    [item] = listing["files"]
+    assert (item["file_name"], item["size"], item["md5"]) == ("cat.png", len(content), md5_hex(content))
+    assert re.fullmatch(r"http://[^/]+/group1/M00/[0-9A-F]{2}/[0-9A-F]{2}/[\w-]+\.png", item["url"]), item["url"]
+
+    got = web.request("GET", item["url"])
+    assert got.status == 200 and got.body == content
+    assert got.headers["Server"].startswith("nginx")  # served by nginx from the store, not the app
+    assert got.headers["Content-Type"] == "image/png"
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Disposition" not in got.headers  # pictures display inline
+    part = web.request("GET", item["url"], headers={"Range": "bytes=100-199"})
+    assert part.status == 206 and part.body == content[100:200]
+    head = web.request("HEAD", item["url"])
+    assert head.status == 200 and head.headers["Content-Length"] == str(len(content)) and head.body == b""
+    etag = got.headers["ETag"]
+    assert web.request("GET", item["url"], headers={"If-None-Match": etag}).status == 304
+
+    assert deal(web, d, "pv", user, token, content, "cat.png")["code"] == d.code("pv.ok")
+    assert my_files(web, d, user, token)["files"][0]["pv"] == 1
+    assert deal(web, d, "del", user, token, content, "cat.png")["code"] == d.code("del.ok")
+    assert my_files(web, d, user, token)["files"] == []
+    assert web.request("GET", item["url"]).status == 404  # last reference gone: blob deleted
+
+
+def test_instant_upload_shares_one_blob(web, dialect) -> None:
+    d = dialect
+    alice, alice_token = new_user(web, d, "alice")
+    bob, bob_token = new_user(web, d, "bob")
+    content = os.urandom(50_000)
+    assert upload(web, d, alice, alice_token, "same.bin", content)["code"] == d.code("upload.ok")
+    md5_body = {"user": bob, "token": bob_token, "md5": md5_hex(content), "fileName": "mine.bin"}
+    assert web.call(f"{d.prefix}/md5", md5_body)["code"] == d.code("md5.ok")
+    url_a = my_files(web, d, alice, alice_token)["files"][0]["url"]
+    url_b = my_files(web, d, bob, bob_token)["files"][0]["url"]
+    assert url_a == url_b
+    assert deal(web, d, "del", alice, alice_token, content, "same.bin")["code"] == d.code("del.ok")
+    assert web.request("GET", url_b).body == content  # bob's reference keeps the blob
+
+
+def test_share_square_ranking_and_save(web, dialect) -> None:
+    d = dialect
+    owner, owner_token = new_user(web, d, "owner")
+    other, other_token = new_user(web, d, "other")
+    content = os.urandom(20_000)
+    name = f"doc-{owner}.pdf"
+    assert upload(web, d, owner, owner_token, name, content)["code"] == d.code("upload.ok")
+    assert deal(web, d, "share", owner, owner_token, content, name)["code"] == d.code("share.ok")
+    square = web.call(f"{d.prefix}/sharefiles?cmd=normal", {"start": 0, "count": 1000})
+    assert any(f["file_name"] == name for f in square["files"])
+    share_key = {"user": other, "token": other_token, "md5": md5_hex(content), "filename": name}
+    for _ in range(3):
+        assert web.call(f"{d.prefix}/dealsharefile?cmd=pv", share_key)["code"] == d.code("spv.ok")
+    ranking = web.call(f"{d.prefix}/sharefiles?cmd=pvdesc", {"start": 0, "count": 1000})
+    [mine] = [f for f in ranking["files"] if f["filename"] == name]  # §4.12: both dialects
+    assert mine["pv"] == 3
+    assert web.call(f"{d.prefix}/dealsharefile?cmd=save", share_key)["code"] == d.code("save.ok")
+    assert [f["file_name"] for f in my_files(web, d, other, other_token)["files"]] == [name]
+    cancel = {"user": owner, "token": owner_token, "md5": md5_hex(content), "filename": name}
+    assert web.call(f"{d.prefix}/dealsharefile?cmd=cancel", cancel)["code"] == d.code("cancel.ok")
+
+
+def test_picture_share_page(web) -> None:
+    d = Dialect("api")
+    user, token = new_user(web, d, "pic")
+    content = b"GIF89a" + os.urandom(1000)
+    assert upload(web, d, user, token, "anim.gif", content)["code"] == 0
+    body = {"user": user, "token": token, "md5": md5_hex(content), "filename": "anim.gif"}
+    urlmd5 = web.call("/api/sharepic?cmd=share", body)["urlmd5"]
+    page = web.request("GET", f"/share?urlmd5={urlmd5}")
+    assert page.status == 200 and "default-src 'none'" in page.headers["Content-Security-Policy"]
+    src = re.search(rb'<img id="picture" src="([^"]+)"', page.body).group(1).decode()
+    assert web.request("GET", src).body == content
+    browse = web.call("/api/sharepic?cmd=browse", {"urlmd5": urlmd5})
+    assert browse["code"] == 0 and browse["pv"] == 2  # the page view counted once
+
+
+def test_active_content_is_an_attachment(web) -> None:
+    d = Dialect("api")
+    user, token = new_user(web, d, "html")
+    content = b"<html><script>alert(document.cookie)</script></html>"
+    assert upload(web, d, user, token, "page.html", content)["code"] == 0
+    url = my_files(web, d, user, token)["files"][0]["url"]
+    got = web.request("GET", url)
+    assert got.body == content
+    assert got.headers["Content-Disposition"].startswith("attachment")
+    assert got.headers["Content-Security-Policy"] == "sandbox"
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_store_paths_outside_the_layout_are_not_served(web) -> None:
+    assert web.request("GET", "/group1/M00/00/00/NoSuchFileAAAAAAAAAAAAAAA.jpg").status == 404
+    assert web.request("GET", "/group1/M00/").status in (403, 404)
+    assert web.request("GET", "/group1/M00/../../../etc/passwd").status in (400, 403, 404)
+    assert web.request("DELETE", "/group1/M00/00/00/x.jpg").status in (403, 405)
+
+
+def test_client_cannot_name_a_spool_file_through_nginx(web) -> None:
+    """X-Upload-File from a client is replaced (upload) or stripped (everything else) by nginx."""
+    d = Dialect("api")
+    user, token = new_user(web, d, "forge")
+    body = {"user": user, "token": token, "start": 0, "count": 10}
+    reply = web.post("/api/upload", b"", {"X-Upload-File": "/etc/passwd", "Authorization": f"Bearer {token}"})
+    assert reply.status == 200 and reply.json["code"] == 1
+    assert web.call("/api/myfiles?cmd=normal", body)["files"] == []
+
+
+def test_healthz_through_nginx(web) -> None:
+    assert web.request("GET", "/healthz").body == b'{"status":"ok"}'
+    ready = web.request("GET", "/readyz")
+    assert ready.status == 200 and ready.json["status"] == "ok"
+
+
+def test_qt_client_login_and_upload_shapes(web) -> None:
+    """The Qt client's exact bytes: 4-space sorted JSON and its boundary, through nginx."""
+    d = Dialect("legacy")
+    user, token = new_user(web, d, "qt")
+    content = "中文 内容".encode() * 1000
+    name = "我的 文件.txt"
+    assert upload(web, d, user, token, name, content)["code"] == "008"
+    [item] = my_files(web, d, user, token)["files"]
+    assert item["file_name"] == name
+    assert hashlib.md5(web.request("GET", item["url"]).body).hexdigest() == md5_hex(content)
