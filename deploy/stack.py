@@ -146,7 +146,8 @@ def up(args: argparse.Namespace) -> int:
         env["TUCHUANG_FDFS_TRACKERS"] = args.fdfs_trackers
 
     tuchuang = shutil.which("tuchuang", path=os.path.dirname(sys.executable)) or "tuchuang"
-    subprocess.run([tuchuang, "db", "upgrade"], env=env, check=True)
+    with open(root / "logs" / "db-upgrade.log", "ab") as log:
+        subprocess.run([tuchuang, "db", "upgrade"], env=env, check=True, stdout=log, stderr=subprocess.STDOUT)
     subprocess.run(["nginx", "-t", "-q", "-c", f"{root}/nginx.conf", "-p", str(root)], check=True)
 
     logs = root / "logs"
