@@ -26,7 +26,15 @@ from tuchuang.db.mysql import connect_args
 MYSQL_URL = os.environ.get("TUCHUANG_TEST_MYSQL_URL")
 REDIS_URL = os.environ.get("TUCHUANG_TEST_REDIS_URL")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-TABLES = ("user_info", "file_info", "user_file_list", "share_file_list", "share_picture_list", "sessions")
+TABLES = (
+    "user_info",
+    "file_info",
+    "user_file_list",
+    "share_file_list",
+    "share_picture_list",
+    "sessions",
+    "login_failures",
+)
 
 
 def _admin(url: str) -> pymysql.connections.Connection:

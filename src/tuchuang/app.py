@@ -28,10 +28,11 @@ from tuchuang.services.clock import Clock
 from tuchuang.services.files import Files
 from tuchuang.services.pictures import Pictures
 from tuchuang.services.sharing import Sharing
+from tuchuang.services.throttle import FailureStore, LoginThrottle, ThrottlePolicy
 from tuchuang.services.uploads import Uploads
 from tuchuang.sessions import SessionStore
-from tuchuang.sessions.redis import RedisSessionStore
-from tuchuang.sessions.sql import SqlSessionStore
+from tuchuang.sessions.redis import RedisFailureStore, RedisSessionStore
+from tuchuang.sessions.sql import SqlFailureStore, SqlSessionStore
 from tuchuang.web.health import Live, Ready
 from tuchuang.web.share_page import SharePage
 
@@ -77,6 +78,12 @@ def build_sessions(config: Config, store: MetadataStore) -> SessionStore:
     return SqlSessionStore(store)
 
 
+def build_failures(config: Config, store: MetadataStore) -> FailureStore:
+    if config.redis_url:
+        return RedisFailureStore(redis_client(config), config.redis_prefix)
+    return SqlFailureStore(store)
+
+
 def build_ranking(config: Config) -> RankingCache:
     if config.redis_url:
         return RedisRankingCache(redis_client(config), config.redis_prefix)
@@ -93,6 +100,7 @@ def build_services(
     clock: Clock = time.time,
     token_factory: Any = new_token,
     hasher: PasswordHasher | None = None,
+    failures: FailureStore | None = None,
 ) -> Services:
     """Wire the services; any collaborator may be passed in (tests inject fakes and clocks)."""
     store = store or open_store(config.effective_database_url, config.db_pool_size)
@@ -103,7 +111,11 @@ def build_services(
         time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1
     )
     auth = Auth(sessions, clock, config.legacy_auth)
-    accounts = Accounts(store, sessions, hasher, clock, token_factory, config.session_ttl)
+    throttle = LoginThrottle(
+        failures or build_failures(config, store),
+        ThrottlePolicy(per_user=config.login_max_failures, per_addr=config.login_max_failures_per_addr),
+    )
+    accounts = Accounts(store, sessions, hasher, clock, token_factory, config.session_ttl, throttle)
     files = Files(store, blobs, clock, config.instant_upload, ranking)
     sharing_ = Sharing(store, clock, ranking)
     pictures = Pictures(store, clock, token_factory)

@@ -54,6 +54,8 @@ class Config:
     workers: int = 2
     threads: int = 8
     db_pool_size: int = 8
+    login_max_failures: int = 5
+    login_max_failures_per_addr: int = 30
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     log_level: str = "INFO"
@@ -123,6 +125,8 @@ class Config:
             ("WORKERS", self.workers > 0, "must be positive"),
             ("THREADS", self.threads > 0, "must be positive"),
             ("DB_POOL_SIZE", self.db_pool_size > 0, "must be positive"),
+            ("LOGIN_MAX_FAILURES", self.login_max_failures > 0, "must be positive"),
+            ("LOGIN_MAX_FAILURES_PER_ADDR", self.login_max_failures_per_addr > 0, "must be positive"),
             ("FDFS_CONNECT_TIMEOUT", self.fdfs_connect_timeout > 0, "must be positive"),
             ("FDFS_TIMEOUT", self.fdfs_timeout > 0, "must be positive"),
             (
@@ -197,6 +201,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "workers": int,
     "threads": int,
     "db_pool_size": int,
+    "login_max_failures": int,
+    "login_max_failures_per_addr": int,
     "argon2_time_cost": int,
     "argon2_memory_kib": int,
     "log_level": str.upper,

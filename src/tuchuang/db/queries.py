@@ -81,6 +81,15 @@ SELECT_LIVE_SESSION_FROM = (
 )
 DELETE_EXPIRED_SESSIONS = "DELETE FROM sessions WHERE user_name = %s AND expires_at <= %s"
 
+SELECT_FAILURES = "SELECT failures, last_failure FROM login_failures WHERE throttle_key = %s"
+# A failure after a quiet period (the last one before %s) starts counting again from 1.
+UPDATE_FAILURES = (
+    "UPDATE login_failures SET failures = CASE WHEN last_failure < %s THEN 1 ELSE failures + 1 END,"
+    " last_failure = %s WHERE throttle_key = %s"
+)
+INSERT_FAILURES = "INSERT INTO login_failures (throttle_key, failures, last_failure) VALUES (%s, 1, %s)"
+DELETE_FAILURES = "DELETE FROM login_failures WHERE throttle_key = %s"
+
 
 class Cursor(Protocol):
     rowcount: int
@@ -238,3 +247,18 @@ class Tx:
 
     def delete_expired_sessions(self, user: str, now: int) -> None:
         self.execute(DELETE_EXPIRED_SESSIONS, user, now)
+
+    # login throttling
+    def login_failures(self, key: str) -> tuple[int, int] | None:
+        row = self._one(SELECT_FAILURES, key)
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def add_login_failure(self, key: str, now: int, forget_before: int) -> bool:
+        """Count one failure; False when the key has no row yet (the caller inserts it)."""
+        return self.execute(UPDATE_FAILURES, forget_before, now, key).rowcount > 0
+
+    def insert_login_failure(self, key: str, now: int) -> None:
+        self.execute(INSERT_FAILURES, key, now)
+
+    def clear_login_failures(self, key: str) -> None:
+        self.execute(DELETE_FAILURES, key)

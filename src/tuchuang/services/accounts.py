@@ -12,6 +12,7 @@ from tuchuang.db import MetadataStore
 from tuchuang.errors import Conflict
 from tuchuang.services.clock import Clock, local_time
 from tuchuang.services.outcomes import Outcome, Refused
+from tuchuang.services.throttle import LoginThrottle
 from tuchuang.sessions import SessionStore
 
 PASSWORD_MD5 = re.compile(r"[0-9a-fA-F]{32}")
@@ -32,7 +33,9 @@ class Accounts:
         clock: Clock,
         new_token: Callable[[], str],
         session_ttl: int,
+        throttle: LoginThrottle,
     ) -> None:
+        self.throttle = throttle
         self.store = store
         self.sessions = sessions
         self.hasher = hasher
@@ -64,11 +67,17 @@ class Accounts:
         """Check the password and open a session; return its token."""
         if not PASSWORD_MD5.fullmatch(pwd_md5) or not 0 < len(user) <= 32:
             raise Refused(Outcome.FAIL)
+        now = int(self.clock())
+        wait = self.throttle.blocked_for(user, client_addr, now)
+        if wait:
+            raise Refused(Outcome.FAIL, f"login throttled for {wait}s")  # at once: no sleeping
         with self.store.read() as tx:
             stored = tx.password_hash(user)
         # Unknown users cost the same hash as known ones: no enumeration by timing.
         if not self._matches(stored or self._dummy_hash, pwd_md5.lower()) or stored is None:
+            self.throttle.failed(user, client_addr, now)
             raise Refused(Outcome.FAIL)
+        self.throttle.succeeded(user)
         if self.hasher.check_needs_rehash(stored):
             with self.store.transaction() as tx:
                 tx.set_password_hash(user, self.hasher.hash(pwd_md5.lower()))

@@ -51,3 +51,41 @@ class RedisSessionStore:
                 return self.redis.zcount(addrs, f"({now}", "+inf") > 0
             expiry = self.redis.zscore(addrs, client_addr)
         return expiry is not None and expiry > now
+
+
+# Atomically: forget a stale count, count one failure, and let Redis drop the key when quiet.
+_ADD_FAILURE = """
+local last = redis.call('HGET', KEYS[1], 'last')
+if last and tonumber(last) < tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) end
+redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('HSET', KEYS[1], 'last', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+class RedisFailureStore:
+    """Login failure counts as `<prefix>login-failures:<key>` hashes that expire when forgotten."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "tuchuang:") -> None:
+        self.redis = client
+        self.prefix = prefix
+        self._add = client.register_script(_ADD_FAILURE)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}login-failures:{key}"
+
+    def get(self, key: str, now: int, forget: int) -> tuple[int, int]:
+        with translate_errors():
+            failures, last = self.redis.hmget(self._key(key), "failures", "last")
+        if failures is None or last is None or int(last) < now - forget:
+            return 0, 0
+        return int(failures), int(last)
+
+    def add(self, key: str, now: int, forget: int) -> None:
+        with translate_errors():
+            self._add(keys=[self._key(key)], args=[now, now - forget, forget])
+
+    def clear(self, key: str) -> None:
+        with translate_errors():
+            self.redis.delete(self._key(key))
