@@ -56,7 +56,7 @@ def new_token() -> str:
 
 def build_blobs(config: Config) -> BlobStore:
     if config.blob_store == "fastdfs":
-        return FastDFSBlobStore(fastdfs_client(config))
+        return FastDFSBlobStore(fastdfs_client(config), config.store_path)
     return LocalBlobStore(config.effective_store_path)
 
 

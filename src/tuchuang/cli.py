@@ -1,4 +1,4 @@
-"""The `tuchuang` command: `serve` (the embedded server) and `db upgrade`."""
+"""The `tuchuang` command: `serve` (the embedded server), `db upgrade|status` and `fsck`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply pending schema files from sql/")
     db_sub.add_parser("status", help="list pending schema files")
+    fsck = sub.add_parser("fsck", help="check database, blob store and ranking cache agree")
+    fsck.add_argument("--repair", action="store_true", help="fix what can be fixed safely")
+    fsck.add_argument(
+        "--grace",
+        type=int,
+        default=3600,
+        help="seconds an unreferenced blob is left alone (an upload may be in flight; default 3600)",
+    )
+    fsck.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     try:
         config = _config(args)
@@ -36,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "db":
         return _db(args.db_command, config)
+    if args.command == "fsck":
+        return _fsck(config, args.repair, args.grace, args.json)
     return _serve(config)
 
 
@@ -67,6 +78,47 @@ def _db(command: str, config: Config) -> int:
         return 0
     finally:
         store.close()
+
+
+def _fsck(config: Config, repair: bool, grace: int, as_json: bool) -> int:
+    """Exit 0: consistent. 1: inconsistencies found, all repaired. 2: some remain. 3: could not check."""
+    import json
+
+    from tuchuang.app import build_blobs, build_ranking
+    from tuchuang.errors import TuchuangError
+    from tuchuang.services.consistency import Fsck
+
+    store = open_store(config.effective_database_url, 1)
+    try:
+        if pending(store):
+            print("tuchuang fsck: the database schema is not current: run `tuchuang db upgrade`", file=sys.stderr)
+            return 3
+        report = Fsck(store, build_blobs(config), build_ranking(config), grace).run(repair)
+    except TuchuangError as exc:
+        print(f"tuchuang fsck: cannot check: {exc}", file=sys.stderr)
+        return 3
+    finally:
+        store.close()
+    if as_json:
+        body = {
+            "consistent": report.consistent,
+            "findings": [f.as_dict() for f in report.findings],
+            "unchecked": report.unchecked,
+            "notes": report.notes,
+        }
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        for finding in report.findings:
+            print(finding.line())
+        for line in report.unchecked:
+            print(f"not checked: {line}")
+        for line in report.notes:
+            print(f"note: {line}")
+        left = len(report.unresolved)
+        print(f"{len(report.findings)} inconsistencies, {len(report.findings) - left} repaired, {left} left")
+    if report.consistent:
+        return 0
+    return 2 if report.unresolved else 1
 
 
 def _serve(config: Config) -> int:

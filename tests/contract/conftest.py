@@ -14,6 +14,7 @@ from tuchuang.blobs.fastdfs import FastDFSBlobStore, FastDFSClient, parse_addres
 from tuchuang.blobs.local import LocalBlobStore
 
 REAL_TRACKER = os.environ.get("TUCHUANG_TEST_FDFS_TRACKER")
+REAL_STORE_PATH = os.environ.get("TUCHUANG_TEST_FDFS_STORE_PATH")  # its store_path0, if mounted here
 
 
 @pytest.fixture
@@ -23,8 +24,9 @@ def fake_fdfs(tmp_path: Path) -> Iterator[FakeFastDFS]:
     server.close()
 
 
-def fastdfs_store(tracker: str, timeout: float = 10.0) -> FastDFSBlobStore:
-    return FastDFSBlobStore(FastDFSClient([parse_address(tracker)], connect_timeout=2.0, timeout=timeout))
+def fastdfs_store(tracker: str, timeout: float = 10.0, store_path: Path | None = None) -> FastDFSBlobStore:
+    client = FastDFSClient([parse_address(tracker)], connect_timeout=2.0, timeout=timeout)
+    return FastDFSBlobStore(client, store_path)
 
 
 @pytest.fixture(params=["local", "fastdfs-fake-ip16", "fastdfs-fake-ip46", "fastdfs-real"])
@@ -34,13 +36,13 @@ def blob_store(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
         yield LocalBlobStore(tmp_path / "store")
     elif kind.startswith("fastdfs-fake"):
         server = FakeFastDFS(tmp_path / "fdfs", ip_size=int(kind[-2:]))
-        store = fastdfs_store(server.tracker)
+        store = fastdfs_store(server.tracker, store_path=server.root)
         yield store
         store.client.close()
         server.close()
     else:
         if not REAL_TRACKER:
             pytest.skip("real FastDFS tier skipped: TUCHUANG_TEST_FDFS_TRACKER is not set")
-        store = fastdfs_store(REAL_TRACKER)
+        store = fastdfs_store(REAL_TRACKER, store_path=Path(REAL_STORE_PATH) if REAL_STORE_PATH else None)
         yield store
         store.client.close()

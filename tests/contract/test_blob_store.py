@@ -172,3 +172,17 @@ def test_usable_in_a_forked_child(blob_store, tmp_path: Path) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert read(blob_store, parent_id) == b"parent"  # the parent's pool still works
+
+
+def test_listing_for_fsck(blob_store, tmp_path: Path) -> None:
+    """Stores that can enumerate their blobs (local; FastDFS with its store path mounted)."""
+    if getattr(blob_store, "store_path", "local") is None:
+        pytest.skip("FastDFS store path not mounted here (TUCHUANG_TEST_FDFS_STORE_PATH)")
+    path, offset = source(tmp_path, b"listed")
+    first = blob_store.put(path, offset, 6, "txt")
+    second = blob_store.put(path, offset, 6, "")
+    listed = set(blob_store.file_ids())
+    assert {first, second} <= listed
+    blob_store.delete(first)
+    assert first not in set(blob_store.file_ids())
+    assert all(FILE_ID.match(file_id) for file_id in listed)

@@ -415,6 +415,7 @@ class FastDFSBlobStore:
     """The BlobStore port over FastDFS; file ids are FastDFS's own (`group1/M00/…`)."""
 
     client: FastDFSClient
+    store_path: Path | None = None  # the storage's store_path0, when mounted here (for fsck)
 
     @staticmethod
     def _split(file_id: str) -> tuple[str, str]:
@@ -451,6 +452,22 @@ class FastDFSBlobStore:
             return False
         return True
 
+    def file_ids(self) -> Iterator[str]:
+        """Every blob under the mounted store path (FastDFS has no listing command)."""
+        if self.store_path is None:
+            raise NotImplementedError("set TUCHUANG_STORE_PATH to the storage's store_path0")
+        yield from _walk_store(self.store_path, "group1")
+
     def check(self) -> None:
         """Raise StorageUnavailable unless a tracker can name a storage that answers."""
         self.client.active_test(self.client.query_store().address)
+
+
+def _walk_store(root: Path, group: str) -> Iterator[str]:
+    for path in sorted((root / "data").glob("[0-9A-F][0-9A-F]/[0-9A-F][0-9A-F]/*")):
+        file_id = f"{group}/M00/{path.parent.parent.name}/{path.parent.name}/{path.name}"
+        try:
+            parse_file_id(file_id)
+        except BlobNotFound:
+            continue  # not a blob (FastDFS keeps other files around)
+        yield file_id

@@ -15,6 +15,9 @@ class RankingCache(Protocol):
     def rebuild(self, load: Callable[[], list[RankRow]]) -> None:
         """Replace the cache with the whole ranking that `load` reads from SQL."""
 
+    def snapshot(self) -> list[RankRow] | None:
+        """The whole cached ranking, or None when there is no cache (or it cannot be read)."""
+
     def shared(self, md5: str, name: str, pv: int) -> None: ...
     def removed(self, md5: str, name: str) -> None: ...
     def viewed(self, md5: str, name: str) -> None: ...
@@ -28,6 +31,9 @@ class NoRankingCache:
 
     def rebuild(self, load: Callable[[], list[RankRow]]) -> None:
         pass  # nothing to rebuild, so the whole ranking is never loaded
+
+    def snapshot(self) -> list[RankRow] | None:
+        return None
 
     def shared(self, md5: str, name: str, pv: int) -> None:
         pass

@@ -45,6 +45,19 @@ class RedisRankingCache:
             rows.append((member.decode()[:32], name.decode(), int(score)))
         return rows
 
+    def snapshot(self) -> list[RankRow] | None:
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.zrange(self.zset, 0, -1, withscores=True).hgetall(self.names).get(self.pv_sum)
+            members, names, pv_sum = pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("ranking cache unavailable: %s", exc)
+            return None
+        rows = [(m.decode()[:32], (names.get(m) or b"").decode(), int(score)) for m, score in members]
+        if len(names) != len(members) or int(pv_sum or 0) != sum(pv for _, _, pv in rows):
+            rows.append(("", "<cache bookkeeping disagrees>", -1))  # never equal to any SQL ranking
+        return rows
+
     def rebuild(self, load: Callable[[], list[RankRow]]) -> None:
         rows = load()
         try:

@@ -91,6 +91,41 @@ INSERT_FAILURES = "INSERT INTO login_failures (throttle_key, failures, last_fail
 DELETE_FAILURES = "DELETE FROM login_failures WHERE throttle_key = %s"
 
 
+# Consistency checks and repairs (`tuchuang fsck`).
+FSCK_FILES = "SELECT md5, file_id, count FROM file_info"
+FSCK_REFERENCES = "SELECT md5, COUNT(*) FROM user_file_list GROUP BY md5"
+FSCK_FILE_IDS = "SELECT file_id FROM file_info"
+FSCK_USER_FILES_WITHOUT_CONTENT = (
+    "SELECT u.user, u.md5, u.file_name FROM user_file_list u LEFT JOIN file_info f ON f.md5 = u.md5 WHERE f.md5 IS NULL"
+)
+FSCK_SHARES_WITHOUT_FILE = (
+    "SELECT s.user, s.md5, s.file_name FROM share_file_list s"
+    " LEFT JOIN user_file_list u ON u.user = s.user AND u.md5 = s.md5 AND u.file_name = s.file_name"
+    " WHERE u.id IS NULL"
+)
+FSCK_WRONG_SHARE_FLAGS = (
+    "SELECT u.user, u.md5, u.file_name, u.shared_status FROM user_file_list u"
+    " LEFT JOIN share_file_list s ON s.user = u.user AND s.md5 = u.md5 AND s.file_name = u.file_name"
+    " WHERE (s.id IS NULL AND u.shared_status <> 0) OR (s.id IS NOT NULL AND u.shared_status = 0)"
+)
+FSCK_PICTURE_SHARES_WITHOUT_USER = (
+    "SELECT p.user, p.urlmd5 FROM share_picture_list p"
+    " LEFT JOIN user_info i ON i.user_name = p.user WHERE i.user_name IS NULL"
+)
+FSCK_PICTURE_SHARES_OF_DELETED_FILES = (
+    "SELECT COUNT(*) FROM share_picture_list p"
+    " LEFT JOIN user_file_list u ON u.user = p.user AND u.md5 = p.filemd5 AND u.file_name = p.file_name"
+    " WHERE u.id IS NULL"
+)
+FSCK_ALL_RANKING = "SELECT md5, file_name, pv FROM share_file_list"
+FIX_COUNT = "UPDATE file_info SET count = (SELECT COUNT(*) FROM user_file_list WHERE md5 = %s) WHERE md5 = %s"
+FSCK_FILE_ID_OF = "SELECT file_id FROM file_info WHERE md5 = %s"
+FSCK_FILE_ID_EXISTS = "SELECT 1 FROM file_info WHERE file_id = %s"
+DELETE_FILE_ROW = "DELETE FROM file_info WHERE md5 = %s AND file_id = %s"
+DELETE_USER_FILES_OF = "DELETE FROM user_file_list WHERE md5 = %s"
+DELETE_SHARES_OF = "DELETE FROM share_file_list WHERE md5 = %s"
+
+
 class Cursor(Protocol):
     rowcount: int
 
@@ -262,3 +297,29 @@ class Tx:
 
     def clear_login_failures(self, key: str) -> None:
         self.execute(DELETE_FAILURES, key)
+
+    # consistency (tuchuang fsck)
+    def fsck_files(self) -> list[tuple[str, str, int]]:
+        return [(r[0], r[1], int(r[2])) for r in self.execute(FSCK_FILES).fetchall()]
+
+    def fsck_references(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self.execute(FSCK_REFERENCES).fetchall()}
+
+    def fsck_rows(self, query: str) -> list[tuple[Any, ...]]:
+        """Rows of one of the FSCK_* queries above (never a caller's text)."""
+        return [tuple(r) for r in self.execute(query).fetchall()]
+
+    def fix_count(self, md5: str) -> None:
+        self.execute(FIX_COUNT, md5, md5)
+
+    def file_id_of(self, md5: str) -> str | None:
+        return self._scalar(FSCK_FILE_ID_OF, md5)
+
+    def file_id_exists(self, file_id: str) -> bool:
+        return self._one(FSCK_FILE_ID_EXISTS, file_id) is not None
+
+    def delete_content(self, md5: str, file_id: str) -> None:
+        """Forget content whose blob is gone: its row, every reference and every share of it."""
+        self.execute(DELETE_SHARES_OF, md5)
+        self.execute(DELETE_USER_FILES_OF, md5)
+        self.execute(DELETE_FILE_ROW, md5, file_id)
