@@ -78,6 +78,10 @@ class FakeFastDFS:
                 if role == "storage":
                     _close(conn)
 
+    def start_storage(self) -> None:
+        self.storage_listener = self._listen(self.storage_port)
+        self._serve(self.storage_listener, self._storage)
+
     def restart_tracker(self) -> None:
         self.stop_tracker()
         self.start_tracker()
