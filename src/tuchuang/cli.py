@@ -93,7 +93,9 @@ def _fsck(config: Config, repair: bool, grace: int, as_json: bool) -> int:
         if pending(store):
             print("tuchuang fsck: the database schema is not current: run `tuchuang db upgrade`", file=sys.stderr)
             return 3
-        report = Fsck(store, build_blobs(config), build_ranking(config), grace).run(repair)
+        report = Fsck(
+            store, build_blobs(config), build_ranking(config), grace, spool_dir=config.effective_spool_dir
+        ).run(repair)
     except TuchuangError as exc:
         print(f"tuchuang fsck: cannot check: {exc}", file=sys.stderr)
         return 3

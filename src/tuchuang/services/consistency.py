@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tuchuang.blobs import BlobStore
@@ -36,6 +37,7 @@ KINDS = {
     "share-flag": "user file whose share flag disagrees with the shares",
     "picture-share-without-user": "picture share of a user who does not exist",
     "ranking-cache": "ranking cache disagrees with the database",
+    "stale-spool": "upload spool file of a request that never finished (a killed worker)",
 }
 
 
@@ -79,7 +81,9 @@ class Fsck:
         ranking: RankingCache,
         grace_seconds: int = 3600,
         clock: Callable[[], float] = time.time,
+        spool_dir: Path | None = None,
     ) -> None:
+        self.spool_dir = spool_dir
         self.store = store
         self.blobs = blobs
         self.ranking = ranking
@@ -97,6 +101,7 @@ class Fsck:
             self._share_flags,
             self._picture_shares,
             self._ranking_cache,  # last: the repairs above may change the shares
+            self._stale_spool,
         )
         for step in steps:
             for finding in step(report, repair):
@@ -272,3 +277,24 @@ class Fsck:
     def _load_ranking(self) -> list[tuple[str, str, int]]:
         with self.store.read() as tx:
             return [(r[0], r[1], int(r[2])) for r in tx.fsck_rows(q.FSCK_ALL_RANKING)]
+
+    # -- the app's own upload spool ----------------------------------------------------------------
+
+    def _stale_spool(self, report: Report, repair: bool) -> Iterator[Finding]:
+        """Spool files are removed when their request ends; a killed worker leaves its file behind."""
+        if self.spool_dir is None or not self.spool_dir.is_dir():
+            return
+        now = self.clock()
+        for path in sorted(self.spool_dir.glob("upload-*.body")):
+            try:
+                age = now - path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            finding = Finding("stale-spool", path.name, f"{int(age)}s old")
+            if repair:
+                if age < self.grace:
+                    finding.note = f"younger than the {self.grace}s grace period: left alone"
+                else:
+                    path.unlink(missing_ok=True)
+                    finding.repaired = True
+            yield finding
