@@ -155,7 +155,7 @@ def test_sharepic_lifecycle(app):
         {"user": "alice", "filemd5": m, "file_name": "cat.png", "urlmd5": url, "pv": 2,
          "create_time": first["time"], "size": len(PNG)},
     ]  # fmt: skip
-    assert pic(app, "normal", user="alice", token=b, start=0, count=10) == {"code": 4}
+    assert pic(app, "normal", user="alice", token=b, start=0, count=10) == {"code": 1}  # §12.1: 1, not 4
     assert pic(app, "browse", urlmd5="0" * 32) == {"code": 1}
     assert pic(app, "cancel", user="bobby", token=b, urlmd5=url) == {"code": 1}  # not his share
     assert pic(app, "cancel", user="alice", token=b, urlmd5=url) == {"code": 4}

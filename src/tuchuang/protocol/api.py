@@ -22,8 +22,8 @@ CODES = {
 }
 # Counts answer a total even on failure: {"code":1,"total":0} (PROTOCOL.md §4.5, §4.10).
 _TOTAL_ON_FAILURE = {"myfiles.count", "sharefiles.count"}
-# myfiles answers a bad token with 1, not 4 (api-v1.21.txt; PROTOCOL.md §10.12).
-_TOKEN_IS_FAIL = {"myfiles", "myfiles.count", "myfiles.list", "upload"}
+# myfiles and sharepic's list answer a bad token with 1, not 4 (api-v1.21.txt; PROTOCOL.md §10.12, §12.1).
+_TOKEN_IS_FAIL = {"myfiles", "myfiles.count", "myfiles.list", "upload", "sharepic.list"}
 
 
 def render(op: str, reply: Reply) -> tuple[bytes, str]:
