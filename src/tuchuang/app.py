@@ -21,7 +21,8 @@ from tuchuang.config import Config
 from tuchuang.db import MetadataStore, open_store
 from tuchuang.protocol import api, core, legacy, sharing
 from tuchuang.protocol.downloads import StoredFile
-from tuchuang.protocol.endpoint import Endpoint
+from tuchuang.protocol.endpoint import Endpoint, ReadableEndpoint
+from tuchuang.protocol.openapi import OpenApiDocument
 from tuchuang.services.accounts import Accounts
 from tuchuang.services.auth import Auth
 from tuchuang.services.clock import Clock
@@ -134,14 +135,16 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     app.add_route("/share", share_page)
     app.add_route("/api/share", share_page)
     app.add_route("/group1/M00/{d1}/{d2}/{name}", StoredFile(services.blobs))
+    app.add_route("/api/openapi.json", OpenApiDocument())
     app.add_route("/healthz", Live())
     app.add_route("/readyz", Ready(services))
     return app
 
 
 def endpoints(dialect: ModuleType, services: Services, config: Config) -> dict[str, Endpoint]:
-    def ep(name: str, **kw: Any) -> Endpoint:
-        return Endpoint(name, dialect, services, config, **kw)
+    def ep(name: str, readable: bool = False, **kw: Any) -> Endpoint:
+        cls = ReadableEndpoint if readable else Endpoint
+        return cls(name, dialect, services, config, **kw)
 
     return {
         "reg": ep("reg", handler=core.reg),
@@ -168,6 +171,7 @@ def endpoints(dialect: ModuleType, services: Services, config: Config) -> dict[s
         ),
         "sharefiles": ep(
             "sharefiles",
+            readable=True,
             commands={
                 "count": ("count", sharing.sharefiles_count),
                 "normal": ("list", sharing.sharefiles_list),

@@ -91,8 +91,6 @@ class Endpoint:
         reply = self._run(call, op, handler)
         resp.data, resp.content_type = self.dialect.render(op, reply)
 
-    on_get = on_post
-
     def _route(self, req: falcon.Request) -> tuple[str, Handler | None]:
         if self.commands is None:
             return self.name, self.handler
@@ -119,3 +117,10 @@ class Endpoint:
         except Exception:
             log.exception("%s %s failed", self.dialect.NAME, op)
             return Reply(Outcome.FAIL)
+
+
+class ReadableEndpoint(Endpoint):
+    """An endpoint clients also reach with GET: `sharefiles?cmd=count` (PROTOCOL.md §4.10)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.on_post(req, resp)

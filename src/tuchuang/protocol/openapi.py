@@ -1,0 +1,242 @@
+"""The OpenAPI 3.1 description of the /api dialect, served at /api/openapi.json.
+
+Every protocol answer is HTTP 200 with a `code` (DECISIONS.md D1), so the schemas below describe
+each endpoint's success shape and its failure shapes (PROTOCOL.md §12.1) as alternatives.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import falcon
+
+from tuchuang import __version__
+
+MD5 = {"type": "string", "pattern": "^[0-9a-fA-F]{32}$", "description": "hex md5"}
+TOKEN = {"type": "string", "maxLength": 64, "description": "32 hex characters from /api/login"}
+USER = {"type": "string", "minLength": 1, "maxLength": 32}
+FILE_NAME = {"type": "string", "minLength": 1, "maxLength": 128}
+PAGE = {"type": "integer", "minimum": 0, "maximum": 1000000}
+COUNT = {"type": "integer", "minimum": 0}
+HTML = {"text/html": {"schema": {"type": "string"}}}
+TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"}
+
+
+def code(*values: int, **props: Any) -> dict[str, Any]:
+    """An answer `{"code": <one of values>, ...props}`."""
+    required = ["code", *props]
+    return {
+        "type": "object",
+        "required": required,
+        "properties": {"code": {"type": "integer", "enum": list(values)}, **props},
+    }
+
+
+def any_of(*schemas: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": list(schemas)}
+
+
+FILE_ITEM = {
+    "type": "object",
+    "required": ["user", "md5", "create_time", "file_name", "share_status", "pv", "url", "size", "type"],
+    "properties": {
+        "user": {"type": "string"},
+        "md5": {"type": "string"},
+        "create_time": TIME,
+        "file_name": {"type": "string"},
+        "share_status": {"type": "integer", "enum": [0, 1]},
+        "pv": COUNT,
+        "url": {"type": "string", "pattern": "^https?://"},
+        "size": COUNT,
+        "type": {"type": "string"},
+    },
+}
+RANK_ITEM = {
+    "type": "object",
+    "required": ["filename", "pv"],
+    "properties": {"filename": {"type": "string"}, "pv": COUNT},
+}
+PICTURE_ITEM = {
+    "type": "object",
+    "required": ["user", "filemd5", "file_name", "urlmd5", "pv", "create_time", "size"],
+    "properties": {
+        "user": {"type": "string"},
+        "filemd5": {"type": "string"},
+        "file_name": {"type": "string"},
+        "urlmd5": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+        "pv": COUNT,
+        "create_time": TIME,
+        "size": COUNT,
+    },
+}
+
+
+def listing(item: dict[str, Any]) -> dict[str, Any]:
+    return code(0, count=COUNT, total=COUNT, files={"type": "array", "items": item})
+
+
+def body(required: list[str], **props: Any) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": props}}},
+    }
+
+
+def answer(schema: dict[str, Any], description: str = "the endpoint's answer (failures included: D1)") -> dict:
+    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def cmd(*values: str) -> list[dict[str, Any]]:
+    return [{"name": "cmd", "in": "query", "required": True, "schema": {"type": "string", "enum": list(values)}}]
+
+
+def post(summary: str, request: dict[str, Any] | None, schema: dict[str, Any], *, params: list | None = None) -> dict:
+    operation: dict[str, Any] = {"summary": summary, "responses": answer(schema)}
+    if request is not None:
+        operation["requestBody"] = request
+    if params:
+        operation["parameters"] = params
+    return operation
+
+
+USER_FILE = {"user": USER, "token": TOKEN, "md5": MD5, "filename": FILE_NAME}
+PAGING = {"user": USER, "token": TOKEN, "start": PAGE, "count": PAGE}
+
+
+@cache
+def spec() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/api/reg": {
+            "post": post(
+                "Register (code 2: the name is taken)",
+                body(
+                    ["userName", "nickName", "firstPwd"],
+                    userName=USER,
+                    nickName={"type": "string", "minLength": 1, "maxLength": 32},
+                    firstPwd=MD5,
+                    phone={"type": "string", "maxLength": 16},
+                    email={"type": "string", "maxLength": 64},
+                ),
+                code(0, 1, 2),
+            )
+        },
+        "/api/login": {
+            "post": post(
+                "Log in with md5(password); answers a token",
+                body(["user", "pwd"], user=USER, pwd=MD5),
+                any_of(
+                    code(0, token={"type": "string", "pattern": "^[0-9a-f]{32}$"}),
+                    code(1),
+                    code(1, token={"const": "fail"}),
+                ),
+            )
+        },
+        "/api/md5": {
+            "post": post(
+                "Instant upload: 0 added, 1 upload needed, 4 bad token, 5 already yours",
+                body(["user", "token", "md5", "filename"], **USER_FILE),
+                code(0, 1, 4, 5),
+            )
+        },
+        "/api/upload": {
+            "post": {
+                "summary": "Upload a file (multipart envelope with user, filename, md5, size); token required",
+                "parameters": [
+                    {"name": "Authorization", "in": "header", "required": False, "schema": {"type": "string"}}
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {"schema": {"type": "object"}},
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                "responses": answer(code(0, 1)),
+            }
+        },
+        "/api/myfiles": {
+            "post": post(
+                "A user's files: count, or a page in upload order or by downloads",
+                body(["user", "token"], **PAGING),
+                any_of(code(0, total=COUNT), code(1, total=COUNT), listing(FILE_ITEM), code(1)),
+                params=cmd("count", "normal", "pvasc", "pvdesc"),
+            )
+        },
+        "/api/dealfile": {
+            "post": post(
+                "Share, delete or count a download of one's file: 3 already shared, 4 bad token",
+                body(["user", "token", "md5", "filename"], **USER_FILE),
+                code(0, 1, 3, 4),
+                params=cmd("share", "del", "pv"),
+            )
+        },
+        "/api/sharefiles": {
+            "get": post(
+                "The share square: count",
+                None,
+                any_of(code(0, total=COUNT), code(1, total=COUNT), code(1)),
+                params=cmd("count"),
+            ),
+            "post": post(
+                "The share square: count, a page, or the download ranking",
+                body([], start=PAGE, count=PAGE),
+                any_of(code(0, total=COUNT), code(1, total=COUNT), listing(FILE_ITEM), listing(RANK_ITEM), code(1)),
+                params=cmd("count", "normal", "pvdesc"),
+            ),
+        },
+        "/api/dealsharefile": {
+            "post": post(
+                "Cancel one's share, save a shared file (5: already yours), count a download",
+                body(["user", "md5", "filename"], **USER_FILE),
+                code(0, 1, 5),
+                params=cmd("cancel", "save", "pv"),
+            )
+        },
+        "/api/sharepic": {
+            "post": post(
+                "Picture links: share (urlmd5), list, cancel, browse (1 unknown, 2 file deleted)",
+                body(
+                    [],
+                    **USER_FILE,
+                    start=PAGE,
+                    count=PAGE,
+                    urlmd5={"type": "string", "maxLength": 64},
+                ),
+                any_of(
+                    code(0, urlmd5={"type": "string", "pattern": "^[0-9a-f]{32}$"}),
+                    listing(PICTURE_ITEM),
+                    code(0, url={"type": "string"}, user={"type": "string"}, time=TIME, pv=COUNT),
+                    code(0, 1, 2, 4),
+                ),
+                params=cmd("share", "normal", "cancel", "browse"),
+            )
+        },
+        "/api/share": {
+            "get": {
+                "summary": "The page of a picture link",
+                "parameters": [{"name": "urlmd5", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "the picture page", "content": HTML},
+                    "404": {"description": "unknown or cancelled link, or the file is gone", "content": HTML},
+                },
+            }
+        },
+    }  # fmt: skip
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tuchuang /api dialect",
+            "version": __version__,
+            "description": "The documented /api dialect of the 0voice cloud disk (api-v1.21). Every answer is "
+            "HTTP 200 with a `code`; the legacy dialect (Qt client) has the same paths without /api.",
+        },
+        "paths": paths,
+    }
+
+
+class OpenApiDocument:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.data = json.dumps(spec(), ensure_ascii=False).encode()
+        resp.content_type = falcon.MEDIA_JSON
