@@ -49,7 +49,7 @@ http {{
     uwsgi_temp_path {root}/nginx-tmp/uwsgi;
     scgi_temp_path {root}/nginx-tmp/scgi;
     include {root}/tuchuang.conf;
-}}
+{extra}}}
 """
 
 
@@ -119,6 +119,7 @@ def up(args: argparse.Namespace) -> int:
             user=f"user {RUN_AS};" if as_root else "",
             nginx_workers=args.nginx_workers,
             access_log=f"{root}/logs/nginx-access.log" if args.access_log else "off",
+            extra=f"    include {Path(args.extra_conf).resolve()};\n" if args.extra_conf else "",
         )
     )
     env = {
@@ -255,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--max-body", default="1g")
     start.add_argument("--access-log", action="store_true")
     start.add_argument("--log-level", default="WARNING")
+    start.add_argument("--extra-conf", help="another nginx file for the http block (the benchmark's static server)")
     stop = sub.add_parser("down", help="stop what `up` started")
     stop.add_argument("--root", required=True)
     args = parser.parse_args(argv)

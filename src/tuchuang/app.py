@@ -32,6 +32,7 @@ from tuchuang.services.sharing import Sharing
 from tuchuang.services.throttle import FailureStore, LoginThrottle, ThrottlePolicy
 from tuchuang.services.uploads import Uploads
 from tuchuang.sessions import SessionStore
+from tuchuang.sessions.cache import CachedSessions
 from tuchuang.sessions.redis import RedisFailureStore, RedisSessionStore
 from tuchuang.sessions.sql import SqlFailureStore, SqlSessionStore
 from tuchuang.web.health import Live, Ready
@@ -74,9 +75,14 @@ def redis_client(config: Config) -> redis.Redis:
 
 
 def build_sessions(config: Config, store: MetadataStore) -> SessionStore:
+    sessions: SessionStore
     if config.redis_url:
-        return RedisSessionStore(redis_client(config), config.redis_prefix)
-    return SqlSessionStore(store)
+        sessions = RedisSessionStore(redis_client(config), config.redis_prefix)
+    else:
+        sessions = SqlSessionStore(store)
+    if config.session_cache_seconds > 0:
+        return CachedSessions(sessions, config.session_cache_seconds)
+    return sessions
 
 
 def build_failures(config: Config, store: MetadataStore) -> FailureStore:

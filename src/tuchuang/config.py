@@ -43,6 +43,7 @@ class Config:
     max_upload_bytes: int = 1 << 30
     public_url: str | None = None
     session_ttl: int = 86400
+    session_cache_seconds: float = 5.0
     legacy_auth: str = "session-ip"
     instant_upload: bool = True
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
@@ -122,6 +123,7 @@ class Config:
             ("BLOB_STORE", self.blob_store in ("local", "fastdfs"), "must be local or fastdfs"),
             ("MAX_UPLOAD_BYTES", self.max_upload_bytes > 0, "must be positive"),
             ("SESSION_TTL", self.session_ttl > 0, "must be positive"),
+            ("SESSION_CACHE_SECONDS", 0 <= self.session_cache_seconds <= 60, "must be 0-60"),
             ("WORKERS", self.workers > 0, "must be positive"),
             ("THREADS", self.threads > 0, "must be positive"),
             ("DB_POOL_SIZE", self.db_pool_size > 0, "must be positive"),
@@ -190,6 +192,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "max_upload_bytes": _size,
     "public_url": lambda raw: raw.rstrip("/"),
     "session_ttl": int,
+    "session_cache_seconds": float,
     "legacy_auth": str,
     "instant_upload": _bool,
     "trusted_proxies": _addresses,

@@ -50,6 +50,7 @@ def proxied_world(mysql_url: str, redis_url: str, tmp_path) -> Iterator[tuple]: 
         database_url=via(mysql_url, db_proxy) + "?connect_timeout=2&read_timeout=5&write_timeout=5",
         redis_url=via(redis_url, redis_proxy),
         redis_prefix=prefix,
+        session_cache_seconds=0,  # every request asks the session store: the outage is seen at once
     )
     services = build_services(config, hasher=FAST_HASHER)
     try:

@@ -33,9 +33,10 @@ DELETE_USER_FILE = "DELETE FROM user_file_list WHERE user = %s AND md5 = %s AND 
 COUNT_USER_FILES = "SELECT COUNT(*) FROM user_file_list WHERE user = %s"
 INCREMENT_USER_FILE_PV = "UPDATE user_file_list SET pv = pv + 1 WHERE user = %s AND md5 = %s AND file_name = %s"
 SET_SHARED_STATUS = "UPDATE user_file_list SET shared_status = %s WHERE user = %s AND md5 = %s AND file_name = %s"
+# COUNT(*) OVER () gives the total with the page in one round trip (MariaDB >= 10.2, SQLite >= 3.25).
 _USER_FILE_COLUMNS = (
     "SELECT u.user, u.md5, u.create_time, u.file_name, u.shared_status, u.pv,"
-    " f.file_id, f.size, f.type"
+    " f.file_id, f.size, f.type, COUNT(*) OVER ()"
     " FROM user_file_list u JOIN file_info f ON f.md5 = u.md5 WHERE u.user = %s"
 )
 LIST_USER_FILES = {
@@ -50,7 +51,7 @@ DELETE_SHARE = "DELETE FROM share_file_list WHERE user = %s AND md5 = %s AND fil
 COUNT_SHARES = "SELECT COUNT(*) FROM share_file_list"
 INCREMENT_SHARE_PV = "UPDATE share_file_list SET pv = pv + 1 WHERE md5 = %s AND file_name = %s"
 LIST_SHARES = (
-    "SELECT s.user, s.md5, s.create_time, s.file_name, s.pv, f.file_id, f.size, f.type"
+    "SELECT s.user, s.md5, s.create_time, s.file_name, s.pv, f.file_id, f.size, f.type, COUNT(*) OVER ()"
     " FROM share_file_list s JOIN file_info f ON f.md5 = s.md5"
     " ORDER BY s.id LIMIT %s OFFSET %s"
 )
@@ -210,11 +211,14 @@ class Tx:
     def set_shared_status(self, user: str, md5: str, name: str, shared: bool) -> bool:
         return self.execute(SET_SHARED_STATUS, int(shared), user, md5, name).rowcount > 0
 
-    def list_user_files(self, user: str, order: str, start: int, count: int) -> list[UserFile]:
+    def page_user_files(self, user: str, order: str, start: int, count: int) -> tuple[int, list[UserFile]]:
+        """(the user's total, one page) in one statement; a page past the end counts apart."""
         rows = self.execute(LIST_USER_FILES[order], user, count, start).fetchall()
-        return [
+        files = [
             UserFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), r[8]) for r in rows
         ]
+        total = int(rows[0][9]) if rows else self.count_user_files(user)
+        return total, files
 
     # the share square
     def share_owner(self, md5: str, name: str) -> str | None:
@@ -237,9 +241,11 @@ class Tx:
     def increment_share_pv(self, md5: str, name: str) -> bool:
         return self.execute(INCREMENT_SHARE_PV, md5, name).rowcount > 0
 
-    def list_shares(self, start: int, count: int) -> list[SharedFile]:
+    def page_shares(self, start: int, count: int) -> tuple[int, list[SharedFile]]:
+        """(the number of shares, one page of the square) in one statement."""
         rows = self.execute(LIST_SHARES, count, start).fetchall()
-        return [SharedFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), r[5], int(r[6]), r[7]) for r in rows]
+        shares = [SharedFile(r[0], r[1], format_time(r[2]), r[3], int(r[4]), r[5], int(r[6]), r[7]) for r in rows]
+        return (int(rows[0][8]) if rows else self.count_shares()), shares
 
     def ranking(self, start: int, count: int) -> list[tuple[str, str, int]]:
         rows = self.execute(RANKING, count, start).fetchall()

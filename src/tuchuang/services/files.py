@@ -114,7 +114,7 @@ class Files:
         if order not in LIST_ORDERS:
             raise Refused(Outcome.FAIL, "unknown order")
         with self.store.read() as tx:
-            return tx.count_user_files(user), tx.list_user_files(user, order, start, count)
+            return tx.page_user_files(user, order, start, count)
 
     def delete(self, user: str, md5: str, name: str) -> None:
         """Remove the user's file (and its share); delete the blob once nobody references it."""

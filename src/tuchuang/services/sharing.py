@@ -69,7 +69,7 @@ class Sharing:
 
     def page(self, start: int, count: int) -> tuple[int, list[SharedFile]]:
         with self.store.read() as tx:
-            return tx.count_shares(), tx.list_shares(start, count)
+            return tx.page_shares(start, count)
 
     def ranking(self, start: int, count: int) -> tuple[int, list[tuple[str, int]]]:
         """(total, [(file_name, pv)]) by pv descending; SQL is the truth, the cache a copy."""

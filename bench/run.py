@@ -1,0 +1,623 @@
+"""The benchmark: the production shape on loopback, seeded, measured in one run.
+
+    python bench/run.py                 # writes bench/results/<time>.json and docs/BENCHMARKS.md
+
+It starts nginx + gunicorn with the deploy/ configs (deploy/stack.py) on MariaDB and Redis
+(TUCHUANG_BENCH_MYSQL_URL, TUCHUANG_BENCH_REDIS_URL; default the local servers) and a local store,
+or FastDFS when TUCHUANG_BENCH_FDFS_TRACKERS names a tracker. It measures:
+- req/s and p50/p99 latency with wrk (-t2 -c32) for the JSON endpoints in both dialects, each also
+  as a ratio to /healthz (a trivial JSON endpoint behind the same nginx + gunicorn), login apart;
+- upload throughput through nginx -> app -> store for 1 MiB, 30 MiB and 1 GiB bodies against
+  `dd conv=fsync` of the same bytes on the same disk, and the workers' RSS growth during 1 GiB;
+- download throughput of a 100 MiB file from nginx (the store), nginx (a plain static file) and
+  the embedded server (`tuchuang serve`).
+Everything runs on 127.0.0.1, is bounded in time, and every process it started is stopped by pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 1 << 20
+PWD = "e10adc3949ba59abbe56e057f20f883e"
+BOUNDARY = "------WebKitFormBoundary05:?DINSX]bglqv1"
+USERS = 16
+FILES_PER_USER = 12
+
+_spec = importlib.util.spec_from_file_location("tuchuang_stack", ROOT / "deploy" / "stack.py")
+stack = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(stack)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Http:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def post(self, path: str, body: dict | bytes, headers: dict[str, str] | None = None) -> Any:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.base + path, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+        )
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return json.loads(resp.read())
+
+    def get(self, path: str) -> bytes:
+        with urllib.request.urlopen(self.base + path, timeout=120) as resp:
+            return resp.read()
+
+
+def qt_body(user: str, name: str, content: bytes) -> bytes:
+    md5 = hashlib.md5(content).hexdigest()
+    head = (
+        f"{BOUNDARY}\r\nContent-Disposition: form-data; "
+        f'user="{user}" filename="{name}" md5="{md5}" size={len(content)}\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    return head.encode() + content + b"\r\n" + BOUNDARY.encode()
+
+
+# -- seeding ---------------------------------------------------------------------------------------
+
+
+def seed(web: Http) -> dict[str, Any]:
+    """Users with 12 files each, two shared by each, pvs, and picture shares."""
+    users = []
+    for i in range(USERS):
+        user = f"bench{i:02d}"
+        assert web.post("/api/reg", {"userName": user, "nickName": user, "firstPwd": PWD})["code"] == 0
+        token = web.post("/api/login", {"user": user, "pwd": PWD})["token"]
+        files = []
+        for j in range(FILES_PER_USER):
+            content = f"{user} file {j} ".encode() * 64
+            name = f"file{j:02d}.{'png' if j % 3 == 0 else 'txt'}"
+            reply = web.post("/api/upload", qt_body(user, name, content), {"Authorization": f"Bearer {token}"})
+            assert reply == {"code": 0}, reply
+            files.append((hashlib.md5(content).hexdigest(), name))
+        for md5, name in files[:2]:
+            key = {"user": user, "token": token, "md5": md5, "filename": name}
+            assert web.post("/api/dealfile?cmd=share", key)["code"] == 0
+            for _ in range(i % 5):
+                web.post("/api/dealsharefile?cmd=pv", key)
+        md5, name = files[0]
+        urlmd5 = web.post("/api/sharepic?cmd=share", {"user": user, "token": token, "md5": md5, "filename": name})[
+            "urlmd5"
+        ]
+        users.append({"user": user, "token": token, "files": files, "urlmd5": urlmd5})
+    return {"users": users}
+
+
+# -- wrk -------------------------------------------------------------------------------------------
+
+LUA = """
+local method = "{method}"
+local path = "{path}"
+local bodies = {{ {bodies} }}
+local headers = {{ ["Content-Type"] = "application/json" }}
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format(method, path, headers, bodies[i])
+end
+"""
+
+
+def lua_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def wrk(url: str, method: str, path: str, bodies: list[str], args: argparse.Namespace, work: Path) -> dict:
+    script = work / "wrk.lua"
+    script.write_text(LUA.format(method=method, path=path, bodies=", ".join(lua_string(b) for b in bodies or [""])))
+    cmd = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latency = {}
+    for pct in ("50", "99"):
+        m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out)
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+        latency[pct] = round(float(m.group(1)) * scale, 3)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": round(rps, 1),
+        "p50_ms": latency["50"],
+        "p99_ms": latency["99"],
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def json_cases(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """(name, dialect, method, path, bodies, success codes) of every measured endpoint."""
+    users = data["users"]
+
+    def bodies(make) -> list[str]:  # noqa: ANN001
+        return [json.dumps(make(i, u)) for i, u in enumerate(users)]
+
+    page = bodies(lambda i, u: {"user": u["user"], "token": u["token"], "start": 0, "count": 10})
+    ident = bodies(lambda i, u: {"user": u["user"], "token": u["token"]})
+    # md5 of content stored by the next user: an instant-upload hit (then "you have it": 5)
+    hit = bodies(
+        lambda i, u: {
+            "user": u["user"],
+            "token": u["token"],
+            "md5": users[(i + 1) % len(users)]["files"][5][0],
+            "fileName": "hit.txt",
+        }
+    )
+    pv = bodies(
+        lambda i, u: {"user": u["user"], "token": u["token"], "md5": u["files"][4][0], "filename": u["files"][4][1]}
+    )
+    square = [json.dumps({"start": 0, "count": 10})]
+    browse = bodies(lambda i, u: {"urlmd5": u["urlmd5"]})
+    login = bodies(lambda i, u: {"user": u["user"], "pwd": PWD})
+    cases = [
+        {"name": "healthz (ceiling)", "dialect": "-", "method": "GET", "path": "/healthz", "bodies": [], "ok": [None]}
+    ]
+    for dialect, prefix, ok0, count_ok in (("legacy", "", "0", ["110"]), ("api", "/api", 0, [0])):
+        legacy = dialect == "legacy"
+        cases += [
+            {"name": "myfiles?cmd=count", "path": f"{prefix}/myfiles?cmd=count", "bodies": ident, "ok": count_ok},
+            {"name": "myfiles?cmd=normal", "path": f"{prefix}/myfiles?cmd=normal", "bodies": page, "ok": [0]},
+            {"name": "myfiles?cmd=pvdesc", "path": f"{prefix}/myfiles?cmd=pvdesc", "bodies": page, "ok": [0]},
+            {"name": "md5 (instant upload hit)", "path": f"{prefix}/md5", "bodies": hit,
+             "ok": ["006", "005"] if legacy else [0, 5]},
+            {"name": "dealfile?cmd=pv", "path": f"{prefix}/dealfile?cmd=pv", "bodies": pv, "ok": ["016"] if legacy else [0]},
+            {"name": "sharefiles?cmd=count", "path": f"{prefix}/sharefiles?cmd=count", "bodies": [], "method": "GET",
+             "ok": [None] if legacy else [0]},
+            {"name": "sharefiles?cmd=normal", "path": f"{prefix}/sharefiles?cmd=normal", "bodies": square, "ok": [0]},
+            {"name": "sharefiles?cmd=pvdesc", "path": f"{prefix}/sharefiles?cmd=pvdesc", "bodies": square, "ok": [0]},
+        ]  # fmt: skip
+        for case in cases:
+            case.setdefault("dialect", dialect)
+        if not legacy:
+            cases.append(
+                {
+                    "name": "sharepic?cmd=browse",
+                    "dialect": "api",
+                    "path": "/api/sharepic?cmd=browse",
+                    "bodies": browse,
+                    "ok": [0],
+                }
+            )
+        cases.append({"name": "login (argon2id)", "dialect": dialect, "path": f"{prefix}/login", "bodies": login,
+                      "ok": ["000"] if legacy else [0], "login": True})  # fmt: skip
+    for case in cases:
+        case.setdefault("method", "POST")
+    del ok0
+    return cases
+
+
+def check_case(base: str, case: dict[str, Any]) -> None:
+    """One request per distinct body first: the measured answers must be successes."""
+    for body in case["bodies"][:3] or [None]:
+        req = urllib.request.Request(
+            base + case["path"],
+            data=body.encode() if body is not None else None,
+            method=case["method"],
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            raw = resp.read()
+        reply = json.loads(raw)
+        code = reply.get("code") if isinstance(reply, dict) else None
+        if code not in case["ok"]:
+            raise SystemExit(f"{case['dialect']} {case['name']}: unexpected answer {raw[:200]!r}")
+
+
+def run_json(base: str, data: dict[str, Any], args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+    results = []
+    ceiling = None
+    for case in json_cases(data):
+        check_case(base, case)
+        measured = wrk(base + case["path"], case["method"], case["path"], case["bodies"], args, work)
+        if ceiling is None:
+            ceiling = measured["rps"]
+        row = {
+            "endpoint": case["name"],
+            "dialect": case["dialect"],
+            **measured,
+            "ratio": round(measured["rps"] / ceiling, 3),
+            "login": bool(case.get("login")),
+        }
+        log(f"{row['dialect']:6} {row['endpoint']:28} {row['rps']:9.1f} req/s  p50 {row['p50_ms']} ms  "
+            f"p99 {row['p99_ms']} ms  x{row['ratio']}")  # fmt: skip
+        results.append(row)
+    return results
+
+
+# -- uploads ---------------------------------------------------------------------------------------
+
+
+def gunicorn_workers(state: dict[str, Any]) -> list[int]:
+    master = state["pids"]["gunicorn"]
+    try:
+        return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.baseline = {pid: rss_kib(pid) for pid in pids}
+        self.peak = dict(self.baseline)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.02):
+            for pid in self.pids:
+                self.peak[pid] = max(self.peak[pid], rss_kib(pid))
+
+    def growth_mib(self) -> float:
+        return round(max(self.peak[p] - self.baseline[p] for p in self.pids) / 1024, 1)
+
+
+def write_body(path: Path, user: str, name: str, source: Path, size: int, salt: bytes) -> str:
+    """The upload body on disk: envelope head, `size` bytes of `source` with a salted start, tail."""
+    digest = hashlib.md5()
+    with open(source, "rb") as src, open(path, "wb") as out:
+        first = salt + src.read(min(size, MIB) - len(salt))
+        digest.update(first)
+        chunks = [first]
+        left = size - len(first)
+        while left:
+            chunk = src.read(min(8 * MIB, left))
+            digest.update(chunk)
+            chunks.append(chunk)
+            left -= len(chunk)
+        md5 = digest.hexdigest()
+        head = (
+            f"{BOUNDARY}\r\nContent-Disposition: form-data; "
+            f'user="{user}" filename="{name}" md5="{md5}" size={size}\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        out.write(head)
+        for chunk in chunks:
+            out.write(chunk)
+        out.write(b"\r\n" + BOUNDARY.encode())
+    return md5
+
+
+def curl_upload(base: str, path: str, body: Path, token: str) -> tuple[float, bytes]:
+    cmd = [
+        "curl", "-s", "-S", "--max-time", "600", "-o", "-", "-w", "\n%{time_total}",
+        "-H", "Content-Type: application/octet-stream", "-H", "Expect:", "-H", f"Authorization: Bearer {token}",
+        "--data-binary", f"@{body}", base + path,
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, check=True, timeout=620).stdout
+    reply, _, seconds = out.rpartition(b"\n")
+    return float(seconds), reply
+
+
+def disk_ceiling(source: Path, size: int, work: Path) -> float:
+    """Seconds to write `size` bytes to a new file on the same disk, with fsync (dd conv=fsync)."""
+    target = work / "ceiling.bin"
+    started = time.monotonic()
+    subprocess.run(
+        ["dd", f"if={source}", f"of={target}", "bs=1M", f"count={size // MIB}", "conv=fsync", "status=none"],
+        check=True,
+        timeout=600,
+    )
+    seconds = time.monotonic() - started
+    target.unlink()
+    return seconds
+
+
+def run_uploads(base: str, web: Http, state: dict, user: dict, args: argparse.Namespace, work: Path) -> list[dict]:
+    plan = [(1, args.small_uploads), (30, args.uploads), (args.large_mib, 1)]
+    biggest = max(mib for mib, _ in plan) * MIB
+    source = work / "random.bin"
+    with open(source, "wb") as out:  # random bytes once; every upload salts its first bytes
+        left = biggest
+        while left:
+            out.write(os.urandom(min(8 * MIB, left)))
+            left -= min(8 * MIB, left)
+    results = []
+    for mib, count in plan:
+        size = mib * MIB
+        times, growth = [], None
+        for i in range(count):
+            body = work / "upload.body"
+            name = f"up-{mib}-{i}.bin"
+            md5 = write_body(body, user["user"], name, source, size, f"{time.time_ns()}-{i}".encode())
+            sampler = RssSampler(gunicorn_workers(state)) if mib == args.large_mib else None
+            if sampler:
+                sampler.start()
+            seconds, reply = curl_upload(base, "/api/upload", body, user["token"])
+            if sampler:
+                sampler.stop.set()
+                sampler.join()
+                growth = sampler.growth_mib()
+            if json.loads(reply) != {"code": 0}:
+                raise SystemExit(f"upload of {mib} MiB failed: {reply[:200]!r}")
+            times.append(seconds)
+            key = {"user": user["user"], "token": user["token"], "md5": md5, "filename": name}
+            web.post("/api/dealfile?cmd=del", key)  # keep the disk clean for the next one
+        body.unlink()
+        ceiling = disk_ceiling(source, size, work)
+        upload_mbs = size / statistics.median(times) / 1e6
+        disk_mbs = size / ceiling / 1e6
+        row = {
+            "size_mib": mib,
+            "uploads": count,
+            "median_s": round(statistics.median(times), 3),
+            "mb_s": round(upload_mbs, 1),
+            "disk_mb_s": round(disk_mbs, 1),
+            "ratio": round(upload_mbs / disk_mbs, 3),
+        }
+        if growth is not None:
+            row["worker_rss_growth_mib"] = growth
+        log(f"upload {mib:5d} MiB x{count}: {row['mb_s']} MB/s, disk {row['disk_mb_s']} MB/s, x{row['ratio']}"
+            + (f", worker RSS +{growth} MiB" if growth is not None else ""))  # fmt: skip
+        results.append(row)
+    return results
+
+
+# -- downloads -------------------------------------------------------------------------------------
+
+
+def curl_speed(url: str, runs: int) -> float:
+    speeds = []
+    for _ in range(runs):
+        out = subprocess.run(
+            ["curl", "-s", "-S", "--max-time", "120", "-o", "/dev/null", "-w", "%{speed_download}", url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=130,
+        ).stdout
+        speeds.append(float(out))
+    return statistics.median(speeds) / 1e6
+
+
+def start_embedded(work: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUCHUANG_")}
+    home = work / "embedded"
+    home.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tuchuang.cli", "serve", "--port", str(port)],
+        cwd=home,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(work / "embedded.log", "wb"),  # noqa: SIM115 - the child owns it
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    stack.wait_ready(base + "/readyz", {"tuchuang serve": proc})
+    return proc, base
+
+
+def run_downloads(base: str, web: Http, user: dict, args: argparse.Namespace, work: Path, static: str) -> dict:
+    size = args.download_mib * MIB
+    content = work / "random.bin"
+    body = work / "download.body"
+    write_body(body, user["user"], "download.bin", content, size, b"download")
+    _, reply = curl_upload(base, "/api/upload", body, user["token"])
+    assert json.loads(reply) == {"code": 0}, reply
+    listing = web.post(
+        "/api/myfiles?cmd=normal", {"user": user["user"], "token": user["token"], "start": 0, "count": 100}
+    )
+    url = next(f["url"] for f in listing["files"] if f["file_name"] == "download.bin")
+    path = "/" + url.split("/", 3)[3]
+    static_file = work / "static" / "plain.bin"
+    with open(body, "rb") as src, open(static_file, "wb") as dst:  # the same bytes, as a plain file
+        src.seek(body.stat().st_size - size - len(BOUNDARY) - 2)
+        shutil.copyfileobj(src, dst, 8 * MIB)
+    nginx_store = curl_speed(base + path, args.download_runs)
+    nginx_static = curl_speed(static + "/plain.bin", args.download_runs)
+    proc, embedded = start_embedded(work)
+    try:
+        emb = Http(embedded)
+        emb.post("/api/reg", {"userName": "bench", "nickName": "bench", "firstPwd": PWD})
+        token = emb.post("/api/login", {"user": "bench", "pwd": PWD})["token"]
+        body2 = work / "embedded.body"
+        write_body(body2, "bench", "download.bin", content, size, b"download")
+        _, reply = curl_upload(embedded, "/api/upload", body2, token)
+        assert json.loads(reply) == {"code": 0}, reply
+        body2.unlink()
+        files = emb.post("/api/myfiles?cmd=normal", {"user": "bench", "token": token, "start": 0, "count": 10})["files"]
+        emb_path = "/" + files[0]["url"].split("/", 3)[3]
+        embedded_speed = curl_speed(embedded + emb_path, args.download_runs)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    body.unlink()
+    row = {
+        "size_mib": args.download_mib,
+        "runs": args.download_runs,
+        "nginx_store_mb_s": round(nginx_store, 1),
+        "nginx_static_mb_s": round(nginx_static, 1),
+        "embedded_mb_s": round(embedded_speed, 1),
+        "ratio": round(nginx_store / nginx_static, 3),
+    }
+    log(f"download {args.download_mib} MiB: nginx store {row['nginx_store_mb_s']} MB/s, static "
+        f"{row['nginx_static_mb_s']} MB/s (x{row['ratio']}), embedded {row['embedded_mb_s']} MB/s")  # fmt: skip
+    return row
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    def version(cmd: list[str]) -> str:
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+
+    return {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "nginx": version(["nginx", "-v"]),
+        "mariadb": version(["mariadb", "--version"]),
+        "redis": version(["redis-server", "--version"]),
+        "wrk": version(["wrk", "--version"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("TUCHUANG_BENCH_WORKERS", "2")))
+    parser.add_argument("--app-threads", type=int, default=int(os.environ.get("TUCHUANG_BENCH_THREADS", "8")))
+    parser.add_argument("--small-uploads", type=int, default=20, help="1 MiB uploads (default 20)")
+    parser.add_argument("--uploads", type=int, default=20, help="30 MiB uploads (default 20)")
+    parser.add_argument("--large-mib", type=int, default=1024)
+    parser.add_argument("--download-mib", type=int, default=100)
+    parser.add_argument("--download-runs", type=int, default=5)
+    parser.add_argument("--only", choices=["json", "upload", "download"], action="append")
+    parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    mysql = os.environ.get("TUCHUANG_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306")
+    redis_url = os.environ.get("TUCHUANG_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    trackers = os.environ.get("TUCHUANG_BENCH_FDFS_TRACKERS")
+    only = set(args.only or ["json", "upload", "download"])
+
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="tuchuang-bench-"))
+    work.chmod(0o755)
+    (work / "static").mkdir()
+    static_port, port, app_port = free_port(), free_port(), free_port()
+    extra = work / "static.conf"
+    extra.write_text(f"server {{ listen 127.0.0.1:{static_port}; root {work}/static; sendfile on; tcp_nopush on; }}\n")
+    db_url = f"{mysql.rstrip('/')}/tuchuang_bench_{os.getpid()}"
+    prefix = f"tuchuang-bench-{os.getpid()}:"
+    up = [
+        "up", "--root", str(work / "stack"), "--port", str(port), "--app-port", str(app_port),
+        "--database-url", db_url, "--create-database", "--redis-url", redis_url, "--redis-prefix", prefix,
+        "--workers", str(args.workers), "--threads", str(args.app_threads), "--extra-conf", str(extra),
+    ]  # fmt: skip
+    if trackers:
+        up += ["--fdfs-trackers", trackers]
+    results: dict[str, Any] = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "label": args.label,
+        "machine": machine(),
+        "settings": {
+            "wrk": f"-t{args.threads} -c{args.connections} -d{args.duration}s",
+            "gunicorn": f"{args.workers} workers x {args.app_threads} threads (gthread)",
+            "blob_store": "fastdfs" if trackers else "local",
+        },
+    }
+    try:
+        log(f"starting nginx + gunicorn in {work}")
+        if stack.main(up) != 0:
+            raise SystemExit("the stack did not start")
+        state = json.loads((work / "stack" / "stack.json").read_text())
+        base = state["url"]
+        web = Http(base)
+        log("seeding")
+        data = seed(web)
+        if "json" in only:
+            results["json"] = run_json(base, data, args, work)
+        if "upload" in only:
+            results["upload"] = run_uploads(base, web, state, data["users"][0], args, work)
+        if "download" in only:
+            if not (work / "random.bin").exists():
+                with open(work / "random.bin", "wb") as out:
+                    out.write(os.urandom(args.download_mib * MIB))
+            results["download"] = run_downloads(
+                base, web, data["users"][1], args, work, f"http://127.0.0.1:{static_port}"
+            )
+    finally:
+        stack.main(["down", "--root", str(work / "stack")])
+        cleanup(db_url, redis_url, prefix)
+        shutil.rmtree(work, ignore_errors=True)
+    results["seconds"] = round(time.monotonic() - started, 1)
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = out_dir / f"{stamp}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    log(f"results in {out.relative_to(ROOT)} ({results['seconds']} s)")
+    if not args.no_docs:
+        from report import render  # bench/report.py
+
+        render(out)
+    return 0
+
+
+def cleanup(db_url: str, redis_url: str, prefix: str) -> None:
+    try:
+        import pymysql
+        import redis
+
+        from tuchuang.db.mysql import connect_args
+
+        conn_args = connect_args(db_url)
+        name = conn_args.pop("database")
+        conn = pymysql.connect(**conn_args)
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.close()
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    except Exception as exc:  # noqa: BLE001 - cleanup must not hide the run's own error
+        log(f"cleanup: {exc}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())
