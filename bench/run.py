@@ -166,63 +166,45 @@ def wrk(url: str, method: str, path: str, bodies: list[str], args: argparse.Name
 
 
 def json_cases(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """(name, dialect, method, path, bodies, success codes) of every measured endpoint."""
+    """Every measured endpoint: name, dialect, method, path, request bodies, success codes."""
     users = data["users"]
 
     def bodies(make) -> list[str]:  # noqa: ANN001
         return [json.dumps(make(i, u)) for i, u in enumerate(users)]
 
+    def key(u: dict, md5: str, name: str, name_field: str = "filename") -> dict[str, str]:
+        return {"user": u["user"], "token": u["token"], "md5": md5, name_field: name}
+
     page = bodies(lambda i, u: {"user": u["user"], "token": u["token"], "start": 0, "count": 10})
     ident = bodies(lambda i, u: {"user": u["user"], "token": u["token"]})
-    # md5 of content stored by the next user: an instant-upload hit (then "you have it": 5)
-    hit = bodies(
-        lambda i, u: {
-            "user": u["user"],
-            "token": u["token"],
-            "md5": users[(i + 1) % len(users)]["files"][5][0],
-            "fileName": "hit.txt",
-        }
-    )
-    pv = bodies(
-        lambda i, u: {"user": u["user"], "token": u["token"], "md5": u["files"][4][0], "filename": u["files"][4][1]}
-    )
+    # the md5 of content the next user stored: an instant-upload hit (after the first: 5, "you have it")
+    hit = bodies(lambda i, u: key(u, users[(i + 1) % len(users)]["files"][5][0], "hit.txt", "fileName"))
+    pv = bodies(lambda i, u: key(u, *u["files"][4]))
     square = [json.dumps({"start": 0, "count": 10})]
     browse = bodies(lambda i, u: {"urlmd5": u["urlmd5"]})
     login = bodies(lambda i, u: {"user": u["user"], "pwd": PWD})
-    cases = [
-        {"name": "healthz (ceiling)", "dialect": "-", "method": "GET", "path": "/healthz", "bodies": [], "ok": [None]}
-    ]
-    for dialect, prefix, ok0, count_ok in (("legacy", "", "0", ["110"]), ("api", "/api", 0, [0])):
+    cases = [dict(name="healthz (ceiling)", dialect="-", method="GET", path="/healthz", bodies=[], ok=[None])]
+    for dialect, prefix in (("legacy", ""), ("api", "/api")):
         legacy = dialect == "legacy"
+
+        def case(
+            name: str, path: str, bodies: list[str], ok: list, method: str = "POST", d=dialect, p=prefix, **extra: Any
+        ) -> dict:
+            return dict(name=name, dialect=d, method=method, path=p + path, bodies=bodies, ok=ok, **extra)
+
         cases += [
-            {"name": "myfiles?cmd=count", "path": f"{prefix}/myfiles?cmd=count", "bodies": ident, "ok": count_ok},
-            {"name": "myfiles?cmd=normal", "path": f"{prefix}/myfiles?cmd=normal", "bodies": page, "ok": [0]},
-            {"name": "myfiles?cmd=pvdesc", "path": f"{prefix}/myfiles?cmd=pvdesc", "bodies": page, "ok": [0]},
-            {"name": "md5 (instant upload hit)", "path": f"{prefix}/md5", "bodies": hit,
-             "ok": ["006", "005"] if legacy else [0, 5]},
-            {"name": "dealfile?cmd=pv", "path": f"{prefix}/dealfile?cmd=pv", "bodies": pv, "ok": ["016"] if legacy else [0]},
-            {"name": "sharefiles?cmd=count", "path": f"{prefix}/sharefiles?cmd=count", "bodies": [], "method": "GET",
-             "ok": [None] if legacy else [0]},
-            {"name": "sharefiles?cmd=normal", "path": f"{prefix}/sharefiles?cmd=normal", "bodies": square, "ok": [0]},
-            {"name": "sharefiles?cmd=pvdesc", "path": f"{prefix}/sharefiles?cmd=pvdesc", "bodies": square, "ok": [0]},
-        ]  # fmt: skip
-        for case in cases:
-            case.setdefault("dialect", dialect)
+            case("myfiles?cmd=count", "/myfiles?cmd=count", ident, ["110"] if legacy else [0]),
+            case("myfiles?cmd=normal", "/myfiles?cmd=normal", page, [0]),
+            case("myfiles?cmd=pvdesc", "/myfiles?cmd=pvdesc", page, [0]),
+            case("md5 (instant upload hit)", "/md5", hit, ["006", "005"] if legacy else [0, 5]),
+            case("dealfile?cmd=pv", "/dealfile?cmd=pv", pv, ["016"] if legacy else [0]),
+            case("sharefiles?cmd=count", "/sharefiles?cmd=count", [], [None] if legacy else [0], method="GET"),
+            case("sharefiles?cmd=normal", "/sharefiles?cmd=normal", square, [0]),
+            case("sharefiles?cmd=pvdesc", "/sharefiles?cmd=pvdesc", square, [0]),
+        ]
         if not legacy:
-            cases.append(
-                {
-                    "name": "sharepic?cmd=browse",
-                    "dialect": "api",
-                    "path": "/api/sharepic?cmd=browse",
-                    "bodies": browse,
-                    "ok": [0],
-                }
-            )
-        cases.append({"name": "login (argon2id)", "dialect": dialect, "path": f"{prefix}/login", "bodies": login,
-                      "ok": ["000"] if legacy else [0], "login": True})  # fmt: skip
-    for case in cases:
-        case.setdefault("method", "POST")
-    del ok0
+            cases.append(case("sharepic?cmd=browse", "/sharepic?cmd=browse", browse, [0]))
+        cases.append(case("login (argon2id)", "/login", login, ["000"] if legacy else [0], login=True))
     return cases
 
 
