@@ -20,6 +20,9 @@ class MetadataStore(Protocol):
     def read(self) -> AbstractContextManager[Tx]:
         """Run statements that need no transaction (each sees committed data)."""
 
+    def single(self) -> AbstractContextManager[Tx]:
+        """Run one write statement that commits by itself (no BEGIN/COMMIT round trips)."""
+
     def apply_script(self, script: str) -> None:
         """Run a schema file's statements."""
 

@@ -38,7 +38,15 @@ def connect_args(url: str) -> dict[str, Any]:
         "read_timeout": float(options.get("read_timeout", 30)),
         "write_timeout": float(options.get("write_timeout", 30)),
         "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        "conv": _CONVERSIONS,
     }
+
+
+# Timestamps are only ever sent on as `YYYY-MM-DD HH:MM:SS` text (PROTOCOL.md §8.3): take MySQL's
+# own text instead of parsing it into a datetime and formatting it back on every row.
+_CONVERSIONS = {**pymysql.converters.conversions}
+for _type in (pymysql.constants.FIELD_TYPE.DATETIME, pymysql.constants.FIELD_TYPE.TIMESTAMP):
+    _CONVERSIONS[_type] = str
 
 
 @contextmanager
@@ -130,6 +138,8 @@ class MysqlStore:
     def read(self) -> Iterator[Tx]:
         with self._checkout() as conn, translate_errors(), conn.cursor() as cursor:
             yield Tx(cursor)
+
+    single = read  # autocommit: a lone statement commits by itself, without BEGIN/COMMIT round trips
 
     def apply_script(self, script: str) -> None:
         with self._checkout() as conn, translate_errors(), conn.cursor() as cursor:

@@ -72,6 +72,8 @@ class SqliteStore:
         with translate_errors():
             yield Tx(conn.cursor(), placeholder="?")
 
+    single = read  # isolation_level=None: a lone statement commits by itself
+
     def apply_script(self, script: str) -> None:
         conn = self._connection()
         with translate_errors():

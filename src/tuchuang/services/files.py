@@ -93,6 +93,9 @@ class Files:
         raise Refused(Outcome.FAIL, "could not settle a racing upload")
 
     def _add_reference(self, user: str, md5: str, name: str) -> Outcome:
+        with self.store.read() as tx:  # the common repeat: one read, no transaction
+            if tx.user_file_shared(user, md5, name) is not None:
+                return Outcome.ALREADY_HAVE
         try:
             with self.store.transaction() as tx:
                 if tx.user_file_shared(user, md5, name) is not None:
@@ -140,7 +143,7 @@ class Files:
 
     def add_pv(self, user: str, md5: str, name: str) -> None:
         md5 = check_file_key(md5, name)
-        with self.store.transaction() as tx:
+        with self.store.single() as tx:
             if not tx.increment_user_file_pv(user, md5, name):
                 raise Refused(Outcome.FAIL, "no such file")
 

@@ -55,11 +55,11 @@ class Pictures:
     def browse(self, urlmd5: str) -> Browse:
         """Count one view and describe the picture; NOT_FOUND or FILE_DELETED otherwise."""
         with self.store.transaction() as tx:
-            share = tx.picture_share(urlmd5)
-            if share is None:
+            found = tx.browse_picture_share(urlmd5)
+            if found is None:
                 raise Refused(Outcome.NOT_FOUND)
-            stored = tx.file(share.filemd5)
-            if stored is None or tx.user_file_shared(share.user, share.filemd5, share.file_name) is None:
+            user, name, pv, created, file_id, owned = found
+            if file_id is None or not owned:
                 raise Refused(Outcome.FILE_DELETED)
             tx.increment_picture_pv(urlmd5)
-        return Browse(share.user, share.file_name, stored.file_id, share.create_time, share.pv + 1)
+        return Browse(user, name, file_id, created, pv + 1)

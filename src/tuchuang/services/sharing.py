@@ -58,7 +58,7 @@ class Sharing:
 
     def add_pv(self, md5: str, name: str) -> None:
         md5 = check_file_key(md5, name)
-        with self.store.transaction() as tx:
+        with self.store.single() as tx:
             if not tx.increment_share_pv(md5, name):
                 raise Refused(Outcome.FAIL, "not shared")
         self.cache.viewed(md5, name)

@@ -1,0 +1,156 @@
+"""Render a bench/results/*.json into docs/BENCHMARKS.md (between its results markers) and a chart.
+
+python bench/report.py bench/results/<time>.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+CHART = ROOT / "docs" / "benchmarks.png"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+# The issue's reference figures for the original servers (same machine class, wrk -t2 -c32 -d30s).
+ORIGINAL = {
+    ("legacy", "myfiles?cmd=normal"): "1,000 (C)",
+    ("api", "myfiles?cmd=normal"): "2,300 (C++)",
+    ("legacy", "sharefiles?cmd=count"): "1,740 (C)",
+    ("api", "sharefiles?cmd=count"): "5,970 (C++)",
+    ("legacy", "login (argon2id)"): "1,130 (C, no hashing)",
+    ("api", "login (argon2id)"): "1,890 (C++, no hashing)",
+}
+TARGETS = {"json": 0.5, "upload": 0.5, "rss_mib": 64, "download": 0.9}
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def tables(results: dict[str, Any], source: str) -> str:
+    label = f": {results['label']}" if results["label"] else ""
+    lines = [
+        f"Run of {results['when']} ({results['seconds']} s in all){label}.",
+        f"Source: `{source}`. Machine: {results['machine']['cpus']} cores, Python {results['machine']['python']}, "
+        f"{results['machine']['nginx']}, {results['machine']['mariadb']}, {results['machine']['redis']}.",
+        f"Load: `wrk {results['settings']['wrk']}` through nginx; gunicorn {results['settings']['gunicorn']}; "
+        f"blob store: {results['settings']['blob_store']}.",
+        "",
+    ]
+    if "json" in results:
+        lines += [
+            "### JSON endpoints",
+            "",
+            "| endpoint | dialect | req/s | p50 ms | p99 ms | × ceiling | original server |",
+            "|---|---|---:|---:|---:|---:|---|",
+        ]
+        worst = None
+        for row in results["json"]:
+            original = ORIGINAL.get((row["dialect"], row["endpoint"]), "")
+            lines.append(
+                f"| {row['endpoint']} | {row['dialect']} | {row['rps']:,.0f} | {row['p50_ms']} | {row['p99_ms']} "
+                f"| {row['ratio']:.2f} | {original} |"
+            )
+            if row["dialect"] != "-" and not row["login"]:
+                worst = row["ratio"] if worst is None else min(worst, row["ratio"])
+        lines += [
+            "",
+            f"Target: every JSON endpoint but login at ≥ {TARGETS['json']} × the ceiling (`/healthz`): lowest is "
+            f"{worst:.2f}, {verdict(worst is not None and worst >= TARGETS['json'])}. Login spends argon2id on purpose "
+            "and is reported apart.",
+            "",
+        ]
+    if "upload" in results:
+        lines += [
+            "### Uploads through nginx → app → store",
+            "",
+            "| body | uploads | median s | MB/s | disk MB/s (`dd conv=fsync`) | × disk | worker RSS growth |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in results["upload"]:
+            rss = f"{row['worker_rss_growth_mib']} MiB" if "worker_rss_growth_mib" in row else ""
+            lines.append(
+                f"| {row['size_mib']} MiB | {row['uploads']} | {row['median_s']} | {row['mb_s']:,.0f} "
+                f"| {row['disk_mb_s']:,.0f} | {row['ratio']:.2f} | {rss} |"
+            )
+        big = [r for r in results["upload"] if r["size_mib"] >= 30]
+        rss = [r["worker_rss_growth_mib"] for r in results["upload"] if "worker_rss_growth_mib" in r]
+        lines += [
+            "",
+            f"Targets: 30 MiB and 1 GiB at ≥ {TARGETS['upload']} × disk: "
+            + ", ".join(f"{r['size_mib']} MiB {r['ratio']:.2f} {verdict(r['ratio'] >= TARGETS['upload'])}" for r in big)
+            + (
+                f"; worker RSS growth < {TARGETS['rss_mib']} MiB: {rss[0]} MiB, {verdict(rss[0] < TARGETS['rss_mib'])}"
+                if rss
+                else ""
+            )
+            + ".",
+            "",
+        ]
+    if "download" in results:
+        d = results["download"]
+        lines += [
+            f"### Download of a {d['size_mib']} MiB file (median of {d['runs']})",
+            "",
+            "| served by | MB/s |",
+            "|---|---:|",
+            f"| nginx, from the store (`/group1/M00/…`, D8 headers) | {d['nginx_store_mb_s']:,.0f} |",
+            f"| nginx, a plain static file | {d['nginx_static_mb_s']:,.0f} |",
+            f"| the embedded server (`tuchuang serve`) | {d['embedded_mb_s']:,.0f} |",
+            "",
+            f"Target: ≥ {TARGETS['download']} × nginx's static figure: {d['ratio']:.2f}, "
+            f"{verdict(d['ratio'] >= TARGETS['download'])}.",
+            "",
+        ]
+    lines.append("![requests per second, per endpoint and dialect](benchmarks.png)")
+    return "\n".join(lines)
+
+
+def chart(results: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in results.get("json", []) if not r["login"]]
+    if not rows:
+        return
+    labels = [f"{r['endpoint']} ({r['dialect']})" if r["dialect"] != "-" else r["endpoint"] for r in rows]
+    values = [r["rps"] for r in rows]
+    ceiling = rows[0]["rps"]
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(rows) + 1.2))
+    colors = [
+        "#888888" if r["dialect"] == "-" else ("#3b7dd8" if r["dialect"] == "legacy" else "#e08a2c") for r in rows
+    ]
+    ax.barh(range(len(rows)), values, color=colors)
+    ax.axvline(ceiling * 0.5, color="#c0392b", linestyle="--", linewidth=1, label="0.5 × ceiling (target)")
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("requests per second (wrk through nginx)")
+    ax.set_title(f"tuchuang, {results['when'][:10]}: blue legacy, orange /api, grey ceiling")
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v:,.0f}", va="center", fontsize=7)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    CHART.parent.mkdir(exist_ok=True)
+    fig.savefig(CHART, dpi=110)
+    plt.close(fig)
+
+
+def render(path: Path) -> None:
+    results = json.loads(Path(path).read_text())
+    block = tables(results, Path(path).resolve().relative_to(ROOT).as_posix())
+    text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    DOC.write_text(f"{head}{START}\n{block}\n{END}{tail}")
+    chart(results)
+    print(f"wrote {DOC.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    render(Path(sys.argv[1]))
