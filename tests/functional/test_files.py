@@ -48,6 +48,13 @@ def test_upload_rejects_wrong_md5_or_size_and_records_nothing(app, dialect, serv
     assert app.files(dialect, "kevin", token)["total"] == 0
     assert not list(services.blobs.file_ids())
     assert not list((services.blobs.root / "tmp").iterdir())
+    # A known md5 with other bytes behind it gets no reference to the stored content either.
+    other = app.user(dialect, "olga")
+    assert app.upload(dialect, "olga", "h.txt", HELLO, token=other) == {"code": dialect.code("upload.ok")}
+    forged = app.upload(dialect, "kevin", "h.txt", b"not hello", token=token, md5=md5_hex(HELLO), size=len(HELLO))
+    assert forged == fail
+    assert app.files(dialect, "kevin", token)["total"] == 0
+    assert len(list(services.blobs.file_ids())) == 1
 
 
 def test_upload_needs_a_session_of_the_named_user(app, dialect):

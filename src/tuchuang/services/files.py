@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from tuchuang.blobs import BlobStore, safe_extension
@@ -69,17 +70,35 @@ class Files:
         except _NoContent:
             return Outcome.UPLOAD_NEEDED
 
-    def store_upload(self, user: str, name: str, md5: str, size: int, source: Path, offset: int) -> None:
-        """Record a verified upload, storing the blob only if the md5 is new."""
+    def store_upload(
+        self,
+        user: str,
+        name: str,
+        md5: str,
+        size: int,
+        source: Path,
+        offset: int,
+        verify: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Record an upload, storing the blob only if the md5 is new.
+
+        `verify` raises unless the payload matches its declared md5 and size. It is called before
+        anything is recorded; the caller may run the check while the blob is being written.
+        """
         md5 = check_file_key(md5, name)
         for _ in range(_STORE_ATTEMPTS):
-            try:
-                self._add_reference(user, md5, name)
-                return
-            except _NoContent:
-                pass
+            with self.store.read() as tx:
+                known = tx.file(md5) is not None
+            if known:
+                verify()
+                try:
+                    self._add_reference(user, md5, name)
+                    return
+                except _NoContent:
+                    pass  # deleted meanwhile: store it after all
             file_id = self.blobs.put(source, offset, size, safe_extension(name))
             try:
+                verify()
                 with self.store.transaction() as tx:
                     tx.insert_file(md5, file_id, size, file_type(name))
                     tx.insert_user_file(user, md5, name, local_time(self.clock()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +39,17 @@ class Uploads:
         if credentials.token_required and token is None:
             raise Refused(Outcome.FAIL, "token required")
         self.auth.require_tokenless(envelope.user, token, credentials.client_addr)
-        try:
-            verify_payload(spool, envelope)
-        except MalformedEnvelope as exc:
-            raise Refused(Outcome.FAIL, f"upload payload: {exc}") from None
-        self.files.store_upload(envelope.user, envelope.filename, envelope.md5, envelope.size, spool, envelope.offset)
+        # The md5 pass runs beside the blob write (two reads of the same cached file); nothing is
+        # recorded before it has passed, and a blob written for a bad payload is deleted again.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="md5") as pool:
+            check = pool.submit(verify_payload, spool, envelope)
+
+            def verified() -> None:
+                try:
+                    check.result()
+                except MalformedEnvelope as exc:
+                    raise Refused(Outcome.FAIL, f"upload payload: {exc}") from None
+
+            self.files.store_upload(
+                envelope.user, envelope.filename, envelope.md5, envelope.size, spool, envelope.offset, verified
+            )
