@@ -72,7 +72,9 @@ def tables(results: dict[str, Any], source: str) -> str:
             "|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in results["upload"]:
-            rss = f"{row['worker_rss_growth_mib']} MiB" if "worker_rss_growth_mib" in row else ""
+            rss = ""
+            if "worker_rss_growth_mib" in row:
+                rss = f"+{row['worker_rss_growth_mib']} MiB (peak {row.get('worker_rss_peak_mib', '?')} MiB)"
             lines.append(
                 f"| {row['size_mib']} MiB | {row['uploads']} | {row['median_s']} | {row['mb_s']:,.0f} "
                 f"| {row['disk_mb_s']:,.0f} | {row['ratio']:.2f} | {rss} |"

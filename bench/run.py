@@ -281,7 +281,12 @@ class RssSampler(threading.Thread):
                 self.peak[pid] = max(self.peak[pid], rss_kib(pid))
 
     def growth_mib(self) -> float:
+        if not self.pids:
+            raise SystemExit("no gunicorn worker found to sample")
         return round(max(self.peak[p] - self.baseline[p] for p in self.pids) / 1024, 1)
+
+    def peak_mib(self) -> float:
+        return round(max(self.peak.values()) / 1024, 1)
 
 
 def write_body(path: Path, user: str, name: str, source: Path, size: int, salt: bytes) -> str:
@@ -314,7 +319,7 @@ def curl_upload(base: str, path: str, body: Path, token: str) -> tuple[float, by
     cmd = [
         "curl", "-s", "-S", "--max-time", "600", "-o", "-", "-w", "\n%{time_total}",
         "-H", "Content-Type: application/octet-stream", "-H", "Expect:", "-H", f"Authorization: Bearer {token}",
-        "--data-binary", f"@{body}", base + path,
+        "-X", "POST", "-T", str(body), base + path,  # -T streams the file; --data-binary would load it whole
     ]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, check=True, timeout=620).stdout
     reply, _, seconds = out.rpartition(b"\n")
@@ -359,7 +364,7 @@ def run_uploads(base: str, web: Http, state: dict, user: dict, args: argparse.Na
             if sampler:
                 sampler.stop.set()
                 sampler.join()
-                growth = sampler.growth_mib()
+                growth, peak = sampler.growth_mib(), sampler.peak_mib()
             if json.loads(reply) != {"code": 0}:
                 raise SystemExit(f"upload of {mib} MiB failed: {reply[:200]!r}")
             times.append(seconds)
@@ -379,6 +384,7 @@ def run_uploads(base: str, web: Http, state: dict, user: dict, args: argparse.Na
         }
         if growth is not None:
             row["worker_rss_growth_mib"] = growth
+            row["worker_rss_peak_mib"] = peak
         log(f"upload {mib:5d} MiB x{count}: {row['mb_s']} MB/s, disk {row['disk_mb_s']} MB/s, x{row['ratio']}"
             + (f", worker RSS +{growth} MiB" if growth is not None else ""))  # fmt: skip
         results.append(row)

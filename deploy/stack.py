@@ -60,7 +60,7 @@ def render_site(root: Path, port: int, app_port: int, max_body: str) -> str:
         "/var/lib/tuchuang": str(root),
         "listen 80;": f"listen 127.0.0.1:{port};",
         "server 127.0.0.1:8080;": f"server 127.0.0.1:{app_port};",
-        "client_max_body_size 1g;": f"client_max_body_size {max_body};",
+        "client_max_body_size 1025m;": f"client_max_body_size {max_body};",
     }
     for old, new in replacements.items():
         if old not in text:
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--workers", type=int, default=2)
     start.add_argument("--threads", type=int, default=8)
     start.add_argument("--nginx-workers", default="auto")
-    start.add_argument("--max-body", default="1g")
+    start.add_argument("--max-body", default="1025m")
     start.add_argument("--access-log", action="store_true")
     start.add_argument("--log-level", default="WARNING")
     start.add_argument("--extra-conf", help="another nginx file for the http block (the benchmark's static server)")

@@ -40,7 +40,7 @@ class Config:
     blob_store: str = "local"
     store_path: Path | None = None
     spool_dir: Path | None = None
-    max_upload_bytes: int = 1 << 30
+    max_upload_bytes: int = 1025 << 20  # a 1 GiB file and its upload envelope
     public_url: str | None = None
     session_ttl: int = 86400
     session_cache_seconds: float = 5.0
