@@ -32,17 +32,16 @@ class RedisRankingCache:
             pipe.zcard(self.zset).get(self.pv_sum)
             pipe.zrevrange(self.zset, start, start + count - 1, withscores=True)
             card, pv_sum, members = pipe.execute()
-            if (card, int(pv_sum or 0)) != truth:
-                return None
-            names = self.redis.hmget(self.names, [m for m, _ in members]) if members else []
         except redis.RedisError as exc:
             log.warning("ranking cache unavailable: %s", exc)
             return None
+        if (card, int(pv_sum or 0)) != truth:
+            return None
+        # A member is md5 + file name (as in the original), so the name needs no FILE_NAME_HASH read.
         rows = []
-        for (member, score), name in zip(members, names, strict=True):
-            if name is None:
-                return None
-            rows.append((member.decode()[:32], name.decode(), int(score)))
+        for member, score in members:
+            text = member.decode()
+            rows.append((text[:32], text[32:], int(score)))
         return rows
 
     def snapshot(self) -> list[RankRow] | None:
