@@ -76,7 +76,12 @@ BROWSE_PICTURE_SHARE = (
     " WHERE p.urlmd5 = %s"
 )
 DELETE_PICTURE_SHARE = "DELETE FROM share_picture_list WHERE user = %s AND urlmd5 = %s"
-INCREMENT_PICTURE_PV = "UPDATE share_picture_list SET pv = pv + 1 WHERE urlmd5 = %s"
+# A view counts only while the sharer still has the file (D7).
+VIEW_PICTURE = (
+    "UPDATE share_picture_list SET pv = pv + 1 WHERE urlmd5 = %s AND EXISTS ("
+    "SELECT 1 FROM user_file_list u JOIN file_info f ON f.md5 = u.md5 WHERE u.user = share_picture_list.user"
+    " AND u.md5 = share_picture_list.filemd5 AND u.file_name = share_picture_list.file_name)"
+)
 
 INSERT_SESSION = "INSERT INTO sessions (token_hash, user_name, client_addr, expires_at) VALUES (%s, %s, %s, %s)"
 SELECT_SESSION_USER = "SELECT user_name FROM sessions WHERE token_hash = %s AND expires_at > %s"
@@ -276,8 +281,9 @@ class Tx:
     def delete_picture_share(self, user: str, urlmd5: str) -> bool:
         return self.execute(DELETE_PICTURE_SHARE, user, urlmd5).rowcount > 0
 
-    def increment_picture_pv(self, urlmd5: str) -> bool:
-        return self.execute(INCREMENT_PICTURE_PV, urlmd5).rowcount > 0
+    def view_picture(self, urlmd5: str) -> bool:
+        """Count one view of a link whose file is still its sharer's; False otherwise."""
+        return self.execute(VIEW_PICTURE, urlmd5).rowcount > 0
 
     # sessions (the SQL session store)
     def insert_session(self, token_hash: str, user: str, addr: str, expires_at: int) -> None:

@@ -54,12 +54,12 @@ class Pictures:
 
     def browse(self, urlmd5: str) -> Browse:
         """Count one view and describe the picture; NOT_FOUND or FILE_DELETED otherwise."""
-        with self.store.transaction() as tx:
+        with self.store.single() as tx:  # two statements, each committing by itself: no BEGIN/COMMIT
+            counted = tx.view_picture(urlmd5)
             found = tx.browse_picture_share(urlmd5)
-            if found is None:
-                raise Refused(Outcome.NOT_FOUND)
-            user, name, pv, created, file_id, owned = found
-            if file_id is None or not owned:
-                raise Refused(Outcome.FILE_DELETED)
-            tx.increment_picture_pv(urlmd5)
-        return Browse(user, name, file_id, created, pv + 1)
+        if found is None:
+            raise Refused(Outcome.NOT_FOUND)
+        user, name, pv, created, file_id, owned = found
+        if not counted or file_id is None or not owned:
+            raise Refused(Outcome.FILE_DELETED)
+        return Browse(user, name, file_id, created, pv)  # pv includes this view
