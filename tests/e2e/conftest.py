@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.client import CODES, PWD, qt_json
+from tests.client import PWD, Dialect, qt_json
 
 E2E_URL = os.environ.get("TUCHUANG_E2E_URL", "").rstrip("/")
 
@@ -77,19 +77,6 @@ class Http:
         reply = self.post(path, body, headers)
         assert reply.status == 200, (path, reply.status, reply.body[:300])
         return reply.json
-
-
-@dataclass(frozen=True)
-class Dialect:
-    name: str
-
-    @property
-    def prefix(self) -> str:
-        return "/api" if self.name == "api" else ""
-
-    def code(self, key: str) -> str | int:
-        legacy, api = CODES[key]
-        return api if self.name == "api" else legacy
 
 
 @pytest.fixture(scope="session")

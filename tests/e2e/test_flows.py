@@ -6,8 +6,8 @@ import hashlib
 import os
 import re
 
-from tests.client import md5_hex, qt_upload_body
-from tests.e2e.conftest import Dialect, Http, new_user
+from tests.client import Dialect, md5_hex, qt_upload_body
+from tests.e2e.conftest import Http, new_user
 
 
 def upload(web: Http, d: Dialect, user: str, token: str, name: str, content: bytes) -> dict:

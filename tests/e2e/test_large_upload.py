@@ -10,8 +10,8 @@ import os
 import random
 from collections.abc import Iterator
 
-from tests.client import QT_BOUNDARY
-from tests.e2e.conftest import Dialect, new_user
+from tests.client import QT_BOUNDARY, Dialect
+from tests.e2e.conftest import new_user
 
 MIB = 1 << 20
 SIZE = int(os.environ.get("TUCHUANG_E2E_LARGE_MIB", "100")) * MIB

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.client import qt_upload_body
-from tests.e2e.conftest import Dialect, Http, new_user
+from tests.client import Dialect, qt_upload_body
+from tests.e2e.conftest import Http, new_user
 
 APP_URL = os.environ.get("TUCHUANG_E2E_APP_URL")
 SPOOL = os.environ.get("TUCHUANG_E2E_PROXY_SPOOL_DIR")
