@@ -69,15 +69,18 @@ def fastdfs_client(config: Config) -> FastDFSClient:
     return FastDFSClient(trackers, config.fdfs_connect_timeout, config.fdfs_timeout)
 
 
-def redis_client(config: Config) -> redis.Redis:
-    """One client (and connection pool) per process; redis-py resets it after fork."""
+def redis_client(config: Config) -> redis.Redis | None:
+    """The process's one Redis client (and connection pool), shared by sessions, the login
+    throttle and the ranking cache; redis-py resets its pool after fork. None without Redis."""
+    if not config.redis_url:
+        return None
     return redis.Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=5)
 
 
-def build_sessions(config: Config, store: MetadataStore) -> SessionStore:
+def build_sessions(config: Config, store: MetadataStore, client: redis.Redis | None) -> SessionStore:
     sessions: SessionStore
-    if config.redis_url:
-        sessions = RedisSessionStore(redis_client(config), config.redis_prefix)
+    if client is not None:
+        sessions = RedisSessionStore(client, config.redis_prefix)
     else:
         sessions = SqlSessionStore(store)
     if config.session_cache_seconds > 0:
@@ -85,15 +88,15 @@ def build_sessions(config: Config, store: MetadataStore) -> SessionStore:
     return sessions
 
 
-def build_failures(config: Config, store: MetadataStore) -> FailureStore:
-    if config.redis_url:
-        return RedisFailureStore(redis_client(config), config.redis_prefix)
+def build_failures(config: Config, store: MetadataStore, client: redis.Redis | None) -> FailureStore:
+    if client is not None:
+        return RedisFailureStore(client, config.redis_prefix)
     return SqlFailureStore(store)
 
 
-def build_ranking(config: Config) -> RankingCache:
-    if config.redis_url:
-        return RedisRankingCache(redis_client(config), config.redis_prefix)
+def build_ranking(config: Config, client: redis.Redis | None) -> RankingCache:
+    if client is not None:
+        return RedisRankingCache(client, config.redis_prefix)
     return NoRankingCache()
 
 
@@ -112,14 +115,15 @@ def build_services(
     """Wire the services; any collaborator may be passed in (tests inject fakes and clocks)."""
     store = store or open_store(config.effective_database_url, config.db_pool_size)
     blobs = blobs or build_blobs(config)
-    sessions = sessions or build_sessions(config, store)
-    ranking = ranking or build_ranking(config)
+    client = redis_client(config)  # connects lazily: unused when every Redis adapter is passed in
+    sessions = sessions or build_sessions(config, store, client)
+    ranking = ranking or build_ranking(config, client)
     hasher = hasher or PasswordHasher(
         time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1
     )
     auth = Auth(sessions, clock, config.legacy_auth)
     throttle = LoginThrottle(
-        failures or build_failures(config, store),
+        failures or build_failures(config, store, client),
         ThrottlePolicy(per_user=config.login_max_failures, per_addr=config.login_max_failures_per_addr),
     )
     accounts = Accounts(store, sessions, hasher, clock, token_factory, config.session_ttl, throttle)

@@ -84,7 +84,7 @@ def _fsck(config: Config, repair: bool, grace: int, as_json: bool) -> int:
     """Exit 0: consistent. 1: inconsistencies found, all repaired. 2: some remain. 3: could not check."""
     import json
 
-    from tuchuang.app import build_blobs, build_ranking
+    from tuchuang.app import build_blobs, build_ranking, redis_client
     from tuchuang.errors import TuchuangError
     from tuchuang.services.consistency import Fsck
 
@@ -93,9 +93,8 @@ def _fsck(config: Config, repair: bool, grace: int, as_json: bool) -> int:
         if pending(store):
             print("tuchuang fsck: the database schema is not current: run `tuchuang db upgrade`", file=sys.stderr)
             return 3
-        report = Fsck(
-            store, build_blobs(config), build_ranking(config), grace, spool_dir=config.effective_spool_dir
-        ).run(repair)
+        ranking = build_ranking(config, redis_client(config))
+        report = Fsck(store, build_blobs(config), ranking, grace, spool_dir=config.effective_spool_dir).run(repair)
     except TuchuangError as exc:
         print(f"tuchuang fsck: cannot check: {exc}", file=sys.stderr)
         return 3
