@@ -127,7 +127,6 @@ FSCK_PICTURE_SHARES_OF_DELETED_FILES = (
     " LEFT JOIN user_file_list u ON u.user = p.user AND u.md5 = p.filemd5 AND u.file_name = p.file_name"
     " WHERE u.id IS NULL"
 )
-FSCK_ALL_RANKING = "SELECT md5, file_name, pv FROM share_file_list"
 FIX_COUNT = "UPDATE file_info SET count = (SELECT COUNT(*) FROM user_file_list WHERE md5 = %s) WHERE md5 = %s"
 FSCK_FILE_ID_OF = "SELECT file_id FROM file_info WHERE md5 = %s"
 FSCK_FILE_ID_EXISTS = "SELECT 1 FROM file_info WHERE file_id = %s"

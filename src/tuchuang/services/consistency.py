@@ -4,6 +4,8 @@ what can be repaired safely.
 Invariants (DECISIONS.md D5, D6): `file_info.count` equals the rows referencing the md5; every
 `file_info` row's blob exists; every blob belongs to a row; every user file has its content row;
 every share has its user file, and the file's share flag says so; the ranking cache equals SQL.
+Finding kinds: count, unreferenced, missing-blob, orphan-blob, no-content, share-without-file,
+share-flag, picture-share-without-user, ranking-cache, stale-spool.
 
 Repairs never delete a blob a row references. A blob no row references is deleted only when it is
 older than the grace period, so an upload between its blob write and its row insert is not hit.
@@ -26,19 +28,6 @@ from tuchuang.db import queries as q
 from tuchuang.errors import BlobNotFound
 
 log = logging.getLogger(__name__)
-
-KINDS = {
-    "count": "reference count disagrees with the rows",
-    "unreferenced": "content row with no reference left",
-    "missing-blob": "content row whose blob is missing",
-    "orphan-blob": "blob no row references",
-    "no-content": "user file whose content row is missing",
-    "share-without-file": "share whose user file is missing",
-    "share-flag": "user file whose share flag disagrees with the shares",
-    "picture-share-without-user": "picture share of a user who does not exist",
-    "ranking-cache": "ranking cache disagrees with the database",
-    "stale-spool": "upload spool file of a request that never finished (a killed worker)",
-}
 
 
 @dataclass
@@ -166,14 +155,13 @@ class Fsck:
 
     def _orphan_blobs(self, report: Report, repair: bool) -> Iterator[Finding]:
         list_ids = getattr(self.blobs, "file_ids", None)
+        if list_ids is None:
+            report.unchecked.append("orphan blobs: this blob store cannot list its blobs")
+            return
         try:
-            stored = list(list_ids()) if list_ids else None
+            stored = list(list_ids())
         except NotImplementedError as exc:
-            stored = None
             report.unchecked.append(f"orphan blobs: {exc}")
-        if stored is None:
-            if not report.unchecked:
-                report.unchecked.append("orphan blobs: this blob store cannot list its blobs")
             return
         with self.store.read() as tx:
             known = {r[0] for r in tx.fsck_rows(q.FSCK_FILE_IDS)}
@@ -263,20 +251,16 @@ class Fsck:
         if cached is None:
             return
         with self.store.read() as tx:
-            truth = tx.fsck_rows(q.FSCK_ALL_RANKING)
-        want = sorted((md5, name, int(pv)) for md5, name, pv in truth)
+            truth = tx.ranking(0, tx.count_shares())
+        want = sorted(truth)
         if sorted(cached) == want:
             return
         finding = Finding("ranking-cache", "FILE_PUBLIC_ZSET", f"{len(cached)} cached, {len(want)} shared")
         if repair:
-            self.ranking.rebuild(lambda: self._load_ranking())
+            self.ranking.rebuild(lambda: truth)
             again = self.ranking.snapshot()
             finding.repaired = again is not None and sorted(again) == want
         yield finding
-
-    def _load_ranking(self) -> list[tuple[str, str, int]]:
-        with self.store.read() as tx:
-            return [(r[0], r[1], int(r[2])) for r in tx.fsck_rows(q.FSCK_ALL_RANKING)]
 
     # -- the app's own upload spool ----------------------------------------------------------------
 
