@@ -75,14 +75,20 @@ class Http:
             return resp.read()
 
 
-def qt_body(user: str, name: str, content: bytes) -> bytes:
-    md5 = hashlib.md5(content).hexdigest()
-    head = (
+def envelope_head(user: str, name: str, md5: str, size: int) -> bytes:
+    """The Qt client's upload envelope up to the payload (PROTOCOL.md §5.1)."""
+    return (
         f"{BOUNDARY}\r\nContent-Disposition: form-data; "
-        f'user="{user}" filename="{name}" md5="{md5}" size={len(content)}\r\n'
+        f'user="{user}" filename="{name}" md5="{md5}" size={size}\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
-    )
-    return head.encode() + content + b"\r\n" + BOUNDARY.encode()
+    ).encode()
+
+
+TAIL = b"\r\n" + BOUNDARY.encode()
+
+
+def qt_body(user: str, name: str, content: bytes) -> bytes:
+    return envelope_head(user, name, hashlib.md5(content).hexdigest(), len(content)) + content + TAIL
 
 
 # -- seeding ---------------------------------------------------------------------------------------
@@ -314,15 +320,10 @@ def write_body(path: Path, user: str, name: str, source: Path, size: int, salt: 
             chunks.append(chunk)
             left -= len(chunk)
         md5 = digest.hexdigest()
-        head = (
-            f"{BOUNDARY}\r\nContent-Disposition: form-data; "
-            f'user="{user}" filename="{name}" md5="{md5}" size={size}\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        out.write(head)
+        out.write(envelope_head(user, name, md5, size))
         for chunk in chunks:
             out.write(chunk)
-        out.write(b"\r\n" + BOUNDARY.encode())
+        out.write(TAIL)
     return md5
 
 
@@ -453,7 +454,7 @@ def run_downloads(base: str, web: Http, user: dict, args: argparse.Namespace, wo
     path = "/" + url.split("/", 3)[3]
     static_file = work / "static" / "plain.bin"
     with open(body, "rb") as src, open(static_file, "wb") as dst:  # the same bytes, as a plain file
-        src.seek(body.stat().st_size - size - len(BOUNDARY) - 2)
+        src.seek(body.stat().st_size - size - len(TAIL))
         shutil.copyfileobj(src, dst, 8 * MIB)
     store_runs, static_runs = [], []
     for _ in range(args.download_runs):  # alternated, so both see the same machine
@@ -515,6 +516,13 @@ def machine() -> dict[str, Any]:
     }
 
 
+def stop_on_signal(signum: int, _frame: object) -> None:
+    """Unwind through the `finally` that stops the stack; a repeated signal must not cut it short."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    sys.exit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
@@ -536,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     trackers = os.environ.get("TUCHUANG_BENCH_FDFS_TRACKERS")
     only = set(args.only or ["json", "upload", "download"])
 
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # stopped from outside: still end what we started
+        signal.signal(sig, stop_on_signal)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="tuchuang-bench-"))
     work.chmod(0o755)
