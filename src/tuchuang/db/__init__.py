@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from tuchuang.db.queries import Tx
+from tuchuang.db.tx import Tx
 
 
 class MetadataStore(Protocol):

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pymysql
 
-from tuchuang.db.queries import Tx
+from tuchuang.db.tx import Tx
 from tuchuang.errors import Conflict, DatabaseUnavailable
 
 log = logging.getLogger(__name__)

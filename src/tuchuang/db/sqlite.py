@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tuchuang.db.queries import Tx
+from tuchuang.db.tx import Tx
 from tuchuang.errors import Conflict, DatabaseUnavailable
 
 

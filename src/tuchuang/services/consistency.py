@@ -24,7 +24,6 @@ from typing import Any
 from tuchuang.blobs import BlobStore
 from tuchuang.cache import RankingCache
 from tuchuang.db import MetadataStore
-from tuchuang.db import queries as q
 from tuchuang.errors import BlobNotFound
 
 log = logging.getLogger(__name__)
@@ -164,7 +163,7 @@ class Fsck:
             report.unchecked.append(f"orphan blobs: {exc}")
             return
         with self.store.read() as tx:
-            known = {r[0] for r in tx.fsck_rows(q.FSCK_FILE_IDS)}
+            known = tx.fsck_file_ids()
         now = self.clock()
         for file_id in stored:
             if file_id in known:
@@ -194,7 +193,7 @@ class Fsck:
 
     def _user_files_without_content(self, report: Report, repair: bool) -> Iterator[Finding]:
         with self.store.read() as tx:
-            rows = tx.fsck_rows(q.FSCK_USER_FILES_WITHOUT_CONTENT)
+            rows = tx.fsck_user_files_without_content()
         for user, md5, name in rows:
             finding = Finding("no-content", f"{user}/{md5}/{name}")
             if repair:
@@ -207,7 +206,7 @@ class Fsck:
 
     def _shares_without_file(self, report: Report, repair: bool) -> Iterator[Finding]:
         with self.store.read() as tx:
-            rows = tx.fsck_rows(q.FSCK_SHARES_WITHOUT_FILE)
+            rows = tx.fsck_shares_without_file()
         for user, md5, name in rows:
             finding = Finding("share-without-file", f"{user}/{md5}/{name}")
             if repair:
@@ -219,7 +218,7 @@ class Fsck:
 
     def _share_flags(self, report: Report, repair: bool) -> Iterator[Finding]:
         with self.store.read() as tx:
-            rows = tx.fsck_rows(q.FSCK_WRONG_SHARE_FLAGS)
+            rows = tx.fsck_wrong_share_flags()
         for user, md5, name, flag in rows:
             finding = Finding("share-flag", f"{user}/{md5}/{name}", f"flag {flag}")
             if repair:
@@ -231,8 +230,8 @@ class Fsck:
 
     def _picture_shares(self, report: Report, repair: bool) -> Iterator[Finding]:
         with self.store.read() as tx:
-            rows = tx.fsck_rows(q.FSCK_PICTURE_SHARES_WITHOUT_USER)
-            of_deleted = int(tx.fsck_rows(q.FSCK_PICTURE_SHARES_OF_DELETED_FILES)[0][0])
+            rows = tx.fsck_picture_shares_without_user()
+            of_deleted = tx.fsck_picture_shares_of_deleted_files()
         if of_deleted:
             report.notes.append(
                 f"{of_deleted} picture share(s) of deleted files: kept on purpose (D7: browse answers 2)"

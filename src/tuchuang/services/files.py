@@ -10,8 +10,8 @@ from pathlib import Path
 from tuchuang.blobs import BlobStore, safe_extension
 from tuchuang.cache import NoRankingCache, RankingCache
 from tuchuang.db import MetadataStore
-from tuchuang.db.queries import Tx
 from tuchuang.db.records import UserFile
+from tuchuang.db.tx import Tx
 from tuchuang.errors import BlobNotFound, Conflict, StorageUnavailable
 from tuchuang.services.clock import Clock, local_time
 from tuchuang.services.outcomes import Outcome, Refused

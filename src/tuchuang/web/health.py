@@ -53,7 +53,7 @@ class Ready:
 
     def _database(self) -> None:
         with self.services.store.read() as tx:
-            tx.execute("SELECT 1")
+            tx.ping()
 
     def _sessions(self) -> None:
         self.services.sessions.user_of("readiness-probe", int(time.time()))
