@@ -34,6 +34,7 @@ TABLES = (
     "share_picture_list",
     "sessions",
     "login_failures",
+    "blob_intents",
 )
 
 

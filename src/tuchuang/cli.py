@@ -36,6 +36,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds an unreferenced blob is left alone (an upload may be in flight; default 3600)",
     )
     fsck.add_argument("--json", action="store_true", help="print the report as JSON")
+    fsck.add_argument(
+        "--forget-missing",
+        action="store_true",
+        help="remove the records of files whose stored content is lost (asks for confirmation)",
+    )
+    fsck.add_argument(
+        "--max-missing-percent",
+        type=float,
+        default=5.0,
+        help="--forget-missing refuses when more than this share of stored files is missing (default 5)",
+    )
+    fsck.add_argument("--yes", action="store_true", help="confirm --forget-missing without asking")
     args = parser.parse_args(argv)
     try:
         config = _config(args)
@@ -46,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return _db(args.db_command, config)
     if args.command == "fsck":
-        return _fsck(config, args.repair, args.grace, args.json)
+        return _fsck(config, args)
     return _serve(config)
 
 
@@ -80,10 +92,8 @@ def _db(command: str, config: Config) -> int:
         store.close()
 
 
-def _fsck(config: Config, repair: bool, grace: int, as_json: bool) -> int:
+def _fsck(config: Config, args: argparse.Namespace) -> int:
     """Exit 0: consistent. 1: inconsistencies found, all repaired. 2: some remain. 3: could not check."""
-    import json
-
     from tuchuang.app import build_blobs, build_ranking, redis_client
     from tuchuang.errors import TuchuangError
     from tuchuang.services.consistency import Fsck
@@ -94,12 +104,26 @@ def _fsck(config: Config, repair: bool, grace: int, as_json: bool) -> int:
             print("tuchuang fsck: the database schema is not current: run `tuchuang db upgrade`", file=sys.stderr)
             return 3
         ranking = build_ranking(config, redis_client(config))
-        report = Fsck(store, build_blobs(config), ranking, grace, spool_dir=config.effective_spool_dir).run(repair)
+        fsck = Fsck(store, build_blobs(config), ranking, args.grace, spool_dir=config.effective_spool_dir)
+        if args.forget_missing:
+            return _forget_missing(fsck, args.max_missing_percent, args.yes)
+        report = fsck.run(args.repair)
     except TuchuangError as exc:
         print(f"tuchuang fsck: cannot check: {exc}", file=sys.stderr)
         return 3
     finally:
         store.close()
+    _print_report(report, args.json)
+    if report.consistent:
+        return 0
+    return 2 if report.unresolved else 1
+
+
+def _print_report(report: Any, as_json: bool) -> None:
+    import json
+
+    from tuchuang.services.consistency import MEANING
+
     if as_json:
         body = {
             "consistent": report.consistent,
@@ -108,18 +132,57 @@ def _fsck(config: Config, repair: bool, grace: int, as_json: bool) -> int:
             "notes": report.notes,
         }
         print(json.dumps(body, indent=2, ensure_ascii=False))
-    else:
-        for finding in report.findings:
-            print(finding.line())
-        for line in report.unchecked:
-            print(f"not checked: {line}")
-        for line in report.notes:
-            print(f"note: {line}")
-        left = len(report.unresolved)
-        print(f"{len(report.findings)} inconsistencies, {len(report.findings) - left} repaired, {left} left")
-    if report.consistent:
+        return
+    for finding in report.findings:
+        print(finding.line())
+    kinds = sorted({f.kind for f in report.findings})
+    if kinds:
+        print("what the kinds mean:")
+        for kind in kinds:
+            print(f"  {kind}: {MEANING.get(kind, '')}")
+    for line in report.unchecked:
+        print(f"not checked: {line}")
+    for line in report.notes:
+        print(f"note: {line}")
+    problems = report.problems
+    left = len(report.unresolved)
+    waiting = sum(1 for f in report.findings if f.in_grace)
+    notices = sum(1 for f in report.findings if f.notice)
+    print(
+        f"{len(problems)} inconsistencies, {len(problems) - left} repaired, {left} left;"
+        f" {waiting} in their grace period, {notices} notices"
+    )
+
+
+def _forget_missing(fsck: Any, max_percent: float, yes: bool) -> int:
+    """The explicit, bounded and confirmed action for content whose blob is really lost."""
+    total, missing = fsck.missing_content()
+    if not missing:
+        print("no stored file is missing: nothing to forget")
         return 0
-    return 2 if report.unresolved else 1
+    percent = 100.0 * len(missing) / total
+    print(f"{len(missing)} of {total} stored files ({percent:.1f}%) are missing from the blob store:")
+    for md5, file_id in missing:
+        print(f"  {md5} {file_id}")
+    if percent > max_percent:
+        print(
+            f"tuchuang fsck: refusing: more than {max_percent:g}% of stored files are missing. Check that the store "
+            "is mounted and TUCHUANG_STORE_PATH is right; raise --max-missing-percent only if the content is "
+            "really lost.",
+            file=sys.stderr,
+        )
+        return 3
+    if not yes:
+        if not sys.stdin.isatty():
+            print("tuchuang fsck: refusing without confirmation: add --yes", file=sys.stderr)
+            return 3
+        answer = input(f"Type 'forget {len(missing)}' to remove these files from every user's list: ")
+        if answer.strip() != f"forget {len(missing)}":
+            print("nothing was changed")
+            return 3
+    forgotten = fsck.forget_missing(missing)
+    print(f"forgot {forgotten} lost file(s) and every user file and share of them")
+    return 1 if forgotten else 0
 
 
 def _serve(config: Config) -> int:

@@ -104,14 +104,14 @@ def test_sigkill_mid_upload_leaves_no_row_without_blob(tmp_path: Path) -> None:
     report = Fsck(store, LocalBlobStore(data / "storage"), NoRankingCache(), spool_dir=data / "spool").run()
     store.close()
     kinds = {f.kind for f in report.findings}
-    assert kinds <= {"orphan-blob", "stale-spool"}, [f.line() for f in report.findings]
+    assert kinds <= {"orphan-blob", "unfinished-upload", "stale-spool"}, [f.line() for f in report.findings]
 
 
 class KillAfterPut(LocalBlobStore):
     """A blob store whose process dies by SIGKILL right after a blob is written."""
 
-    def put(self, source: Path, offset: int, length: int, ext: str) -> str:
-        file_id = super().put(source, offset, length, ext)
+    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "") -> str:
+        file_id = super().put(source, offset, length, ext, tag)
         os.kill(os.getpid(), signal.SIGKILL)
         return file_id  # never reached
 

@@ -23,8 +23,10 @@ class BlobStat(NamedTuple):
 class BlobStore(Protocol):
     """Where stored contents live; the local directory and FastDFS implement it."""
 
-    def put(self, source: Path, offset: int, length: int, ext: str) -> str:
-        """Store `length` bytes of `source` from `offset`; return the new file id."""
+    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "") -> str:
+        """Store `length` bytes of `source` from `offset`; return the new file id.
+
+        `tag` is the upload intent's token: a store that keeps partial writes names them by it."""
 
     def stat(self, file_id: str) -> BlobStat:
         """Return size and modification time; raise BlobNotFound."""

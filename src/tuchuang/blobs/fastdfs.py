@@ -423,7 +423,7 @@ class FastDFSBlobStore:
         group, _, remote = file_id.partition("/")
         return group, remote
 
-    def put(self, source: Path, offset: int, length: int, ext: str) -> str:
+    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "") -> str:
         file_id = self.client.upload(source, offset, length, ext)
         try:
             parse_file_id(file_id)

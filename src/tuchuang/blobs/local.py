@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tuchuang.blobs import BlobStat, parse_file_id
+from tuchuang.blobs import FILE_ID, BlobStat, parse_file_id
 from tuchuang.errors import BlobNotFound, StorageUnavailable
 
 CHUNK = 1 << 20
+_TAG = re.compile(r"[0-9a-f]{32}")
 
 
 def random_name() -> str:
@@ -19,6 +21,8 @@ def random_name() -> str:
 
 
 class LocalBlobStore:
+    removes_failed_writes = True  # put() unlinks its partial file on any error
+
     def __init__(
         self,
         root: Path,
@@ -39,11 +43,15 @@ class LocalBlobStore:
             raise BlobNotFound(file_id)
         return self.root / "data" / m["d1"] / m["d2"] / (m["name"] + (m["ext"] or ""))
 
-    def put(self, source: Path, offset: int, length: int, ext: str) -> str:
-        d1, d2 = (f"{secrets.randbelow(256):02X}" for _ in range(2))
-        file_id = f"{self.group}/M00/{d1}/{d2}/{self.new_name()}" + (f".{ext}" if ext else "")
+    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "") -> str:
+        if _TAG.fullmatch(tag):  # named by its intent, so fsck finds it even if the id was never recorded
+            d1, d2, name = tag[0:2].upper(), tag[2:4].upper(), tag
+        else:
+            d1, d2 = (f"{secrets.randbelow(256):02X}" for _ in range(2))
+            name = self.new_name()
+        file_id = f"{self.group}/M00/{d1}/{d2}/{name}" + (f".{ext}" if ext else "")
         final = self._path(file_id)
-        tmp = self.root / "tmp" / f"{final.name}.part"
+        tmp = self.root / "tmp" / f"{tag if _TAG.fullmatch(tag) else final.name}.part"
         try:
             with open(source, "rb") as src, open(tmp, "xb") as dst:
                 _copy_range(src.fileno(), dst.fileno(), offset, length)
@@ -96,6 +104,29 @@ class LocalBlobStore:
         """Raise StorageUnavailable unless the store directory takes writes."""
         if not os.access(self.root / "tmp", os.W_OK | os.X_OK):
             raise StorageUnavailable(f"local store {self.root} is not writable")
+
+    def partial_writes(self) -> Iterator[tuple[str, float]]:
+        """(name, mtime) of each partial write a killed upload left in `tmp/` (named by its intent)."""
+        for path in sorted((self.root / "tmp").glob("*.part")):
+            try:
+                yield path.name.removesuffix(".part"), path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+
+    def written_for(self, tag: str) -> str | None:
+        """The id of the blob put() wrote under intent `tag`, if there is one."""
+        if not _TAG.fullmatch(tag):
+            return None
+        for path in (self.root / "data" / tag[0:2].upper() / tag[2:4].upper()).glob(f"{tag}*"):
+            file_id = f"{self.group}/M00/{path.parent.parent.name}/{path.parent.name}/{path.name}"
+            if FILE_ID.match(file_id):
+                return file_id
+        return None
+
+    def discard_partial(self, name: str) -> None:
+        if "/" in name or name.startswith("."):
+            raise ValueError(name)
+        (self.root / "tmp" / f"{name}.part").unlink(missing_ok=True)
 
     def file_ids(self) -> Iterator[str]:
         """Every stored blob's id (for consistency checks)."""

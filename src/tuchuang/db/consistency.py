@@ -5,6 +5,7 @@ from __future__ import annotations
 from tuchuang.db.base import TxBase
 
 FSCK_FILES = "SELECT md5, file_id, count FROM file_info"
+FSCK_FILE_SIZES = "SELECT md5, file_id, size FROM file_info"
 FSCK_REFERENCES = "SELECT md5, COUNT(*) FROM user_file_list GROUP BY md5"
 FSCK_FILE_IDS = "SELECT file_id FROM file_info"
 FSCK_USER_FILES_WITHOUT_CONTENT = (
@@ -41,6 +42,10 @@ class ConsistencyTx(TxBase):
     def fsck_files(self) -> list[tuple[str, str, int]]:
         """(md5, file id, count) of every content row."""
         return [(r[0], r[1], int(r[2])) for r in self._all(FSCK_FILES)]
+
+    def fsck_file_sizes(self) -> list[tuple[str, str, int]]:
+        """(md5, file id, recorded size) of every content row."""
+        return [(r[0], r[1], int(r[2])) for r in self._all(FSCK_FILE_SIZES)]
 
     def fsck_references(self) -> dict[str, int]:
         """The number of user files referencing each md5."""

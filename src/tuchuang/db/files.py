@@ -5,8 +5,8 @@ from __future__ import annotations
 from tuchuang.db.base import TxBase, format_time
 from tuchuang.db.records import FileRow, UserFile
 
-SELECT_FILE = "SELECT md5, file_id, size, type, count FROM file_info WHERE md5 = %s"
-INSERT_FILE = "INSERT INTO file_info (md5, file_id, size, type, count) VALUES (%s, %s, %s, %s, 1)"
+SELECT_FILE = "SELECT md5, file_id, size, type, count, sha256 FROM file_info WHERE md5 = %s"
+INSERT_FILE = "INSERT INTO file_info (md5, file_id, size, type, count, sha256) VALUES (%s, %s, %s, %s, 1, %s)"
 ADD_TO_FILE_COUNT = "UPDATE file_info SET count = count + %s WHERE md5 = %s"
 DELETE_FILE = "DELETE FROM file_info WHERE md5 = %s AND count <= 0"
 
@@ -35,10 +35,10 @@ class FilesTx(TxBase):
     # stored contents
     def file(self, md5: str) -> FileRow | None:
         row = self._one(SELECT_FILE, md5)
-        return None if row is None else FileRow(row[0], row[1], int(row[2]), row[3], int(row[4]))
+        return None if row is None else FileRow(row[0], row[1], int(row[2]), row[3], int(row[4]), row[5])
 
-    def insert_file(self, md5: str, file_id: str, size: int, type_: str) -> None:
-        self.execute(INSERT_FILE, md5, file_id, size, type_)
+    def insert_file(self, md5: str, file_id: str, size: int, type_: str, sha256: str | None = None) -> None:
+        self.execute(INSERT_FILE, md5, file_id, size, type_, sha256)
 
     def add_to_file_count(self, md5: str, delta: int) -> bool:
         """Change the reference count; False when no file_info row has this md5."""

@@ -143,6 +143,8 @@ class MysqlStore:
 
     def apply_script(self, script: str) -> None:
         with self._checkout() as conn, translate_errors(), conn.cursor() as cursor:
+            if NOPAD_BIN in script:
+                script = script.replace(NOPAD_BIN, _nopad_collation(cursor))
             for statement in split_statements(script):
                 cursor.execute(statement)
 
@@ -152,6 +154,18 @@ class MysqlStore:
                 self._idle.get_nowait().conn.close()
             except queue.Empty:
                 return
+
+
+# Schema files name the binary no-pad collation by this mark; MariaDB and MySQL 8 spell it apart.
+NOPAD_BIN = "@NOPAD_BIN@"
+
+
+def _nopad_collation(cursor: Any) -> str:
+    cursor.execute("SHOW COLLATION WHERE Collation IN ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')")
+    names = sorted(row[0] for row in cursor.fetchall())
+    if not names:
+        raise DatabaseUnavailable("mysql: the server has no binary no-pad utf8mb4 collation")
+    return names[-1]  # utf8mb4_nopad_bin (MariaDB) or utf8mb4_0900_bin (MySQL 8)
 
 
 def _close_quietly(conn: pymysql.connections.Connection) -> None:

@@ -11,6 +11,7 @@ class FileRow(NamedTuple):
     size: int
     type: str
     count: int
+    sha256: str | None = None  # None for contents stored before SHA-256s were kept
 
 
 class UserFile(NamedTuple):

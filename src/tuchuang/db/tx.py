@@ -5,10 +5,11 @@ from __future__ import annotations
 from tuchuang.db.accounts import AccountsTx
 from tuchuang.db.consistency import ConsistencyTx
 from tuchuang.db.files import FilesTx
+from tuchuang.db.intents import IntentsTx
 from tuchuang.db.pictures import PicturesTx
 from tuchuang.db.sessions import SessionsTx
 from tuchuang.db.shares import SharesTx
 
 
-class Tx(AccountsTx, FilesTx, SharesTx, PicturesTx, SessionsTx, ConsistencyTx):
+class Tx(AccountsTx, FilesTx, IntentsTx, SharesTx, PicturesTx, SessionsTx, ConsistencyTx):
     """One transaction (or autocommitted reads) over all the metadata tables."""

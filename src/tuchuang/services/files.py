@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from tuchuang.blobs import BlobStore, safe_extension
 from tuchuang.cache import NoRankingCache, RankingCache
 from tuchuang.db import MetadataStore
-from tuchuang.db.records import UserFile
+from tuchuang.db.records import FileRow, UserFile
 from tuchuang.db.tx import Tx
-from tuchuang.errors import BlobNotFound, Conflict, StorageUnavailable
+from tuchuang.errors import BlobNotFound, Conflict, StorageUnavailable, TuchuangError
 from tuchuang.services.clock import Clock, local_time
 from tuchuang.services.outcomes import Outcome, Refused
 
@@ -78,38 +79,72 @@ class Files:
         size: int,
         source: Path,
         offset: int,
-        verify: Callable[[], None] = lambda: None,
+        verify: Callable[[], str | None] = lambda: None,
     ) -> None:
         """Record an upload, storing the blob only if the md5 is new.
 
-        `verify` raises unless the payload matches its declared md5 and size. It is called before
-        anything is recorded; the caller may run the check while the blob is being written.
+        `verify` raises unless the payload matches its declared md5 and size, and returns its
+        SHA-256. It is called before anything is recorded; the caller may run the check while the
+        blob is being written. Content whose md5 is stored with another SHA-256 is refused: it is
+        a different content with the same md5 (a collision), never a second reference to it.
         """
         md5 = check_file_key(md5, name)
         for _ in range(_STORE_ATTEMPTS):
             with self.store.read() as tx:
-                known = tx.file(md5) is not None
-            if known:
-                verify()
+                row = tx.file(md5)
+            if row is not None:
+                self._same_content(row, verify())
                 try:
                     self._add_reference(user, md5, name)
                     return
                 except _NoContent:
                     pass  # deleted meanwhile: store it after all
-            file_id = self.blobs.put(source, offset, size, safe_extension(name))
-            try:
-                verify()
-                with self.store.transaction() as tx:
-                    tx.insert_file(md5, file_id, size, file_type(name))
-                    tx.insert_user_file(user, md5, name, local_time(self.clock()))
-            except Conflict:
-                self._discard(file_id)  # a racing upload stored this md5 first: reference it
-                continue
-            except BaseException:
-                self._discard(file_id)
-                raise
-            return
+            if self._store_new(user, name, md5, size, source, offset, verify):
+                return
         raise Refused(Outcome.FAIL, "could not settle a racing upload")
+
+    def _same_content(self, row: FileRow, sha256: str | None) -> None:
+        if row.sha256 and sha256 and row.sha256 != sha256:
+            log.warning("upload refused: md5 %s is stored with another SHA-256 (an md5 collision)", row.md5)
+            raise Refused(Outcome.FAIL, "md5 collision with stored content")
+
+    def _store_new(
+        self, user: str, name: str, md5: str, size: int, source: Path, offset: int, verify: Callable[[], str | None]
+    ) -> bool:
+        """Write the blob under an intent and record it; False when a racing upload won the md5."""
+        token = secrets.token_hex(16)
+        with self.store.single() as tx:
+            tx.insert_intent(token, int(self.clock()))  # before the write: fsck may clean only its own
+        try:
+            file_id = self.blobs.put(source, offset, size, safe_extension(name), tag=token)
+        except BaseException:
+            # The local store removes its own partial write; FastDFS may have kept one whose id it
+            # never told us, so there the intent stays for fsck to report.
+            if getattr(self.blobs, "removes_failed_writes", False):
+                self._forget_intent(token)
+            raise
+        try:
+            with self.store.single() as tx:
+                tx.set_intent_file_id(token, file_id)
+            sha256 = verify()
+            with self.store.transaction() as tx:
+                tx.insert_file(md5, file_id, size, file_type(name), sha256)
+                tx.insert_user_file(user, md5, name, local_time(self.clock()))
+                tx.delete_intent(token)
+        except Conflict:
+            self._discard(file_id, token)  # a racing upload stored this md5 first: reference it
+            return False
+        except BaseException:
+            self._discard(file_id, token)
+            raise
+        return True
+
+    def _forget_intent(self, token: str) -> None:
+        try:
+            with self.store.single() as tx:
+                tx.delete_intent(token)
+        except TuchuangError as exc:
+            log.warning("upload intent %s left for fsck: %s", token, exc)
 
     def _add_reference(self, user: str, md5: str, name: str) -> Outcome:
         with self.store.read() as tx:  # the common repeat: one read, no transaction
@@ -149,16 +184,20 @@ class Files:
         if unshared:
             self.ranking.removed(md5, name)  # D6: the square never lists a deleted file
         if orphan is not None:
-            self._discard(orphan)
+            self._discard(*orphan)
 
-    def _release(self, tx: Tx, md5: str) -> str | None:
-        """Drop one reference; return the file id to delete when it was the last."""
+    def _release(self, tx: Tx, md5: str) -> tuple[str, str] | None:
+        """Drop one reference; return (file id, intent) of the blob to delete when it was the last.
+
+        The intent, committed with the row's removal, lets fsck finish a delete that fails now."""
         tx.add_to_file_count(md5, -1)
         row = tx.file(md5)
         if row is None or row.count > 0:
             return None
         tx.delete_unreferenced_file(md5)
-        return row.file_id
+        token = secrets.token_hex(16)
+        tx.insert_intent_for(token, row.file_id, int(self.clock()))
+        return row.file_id, token
 
     def add_pv(self, user: str, md5: str, name: str) -> None:
         md5 = check_file_key(md5, name)
@@ -166,9 +205,13 @@ class Files:
             if not tx.increment_user_file_pv(user, md5, name):
                 raise Refused(Outcome.FAIL, "no such file")
 
-    def _discard(self, file_id: str) -> None:
-        """Delete a blob no row references; a failure leaves an orphan for fsck (D5)."""
+    def _discard(self, file_id: str, token: str) -> None:
+        """Delete a blob no row references, then its intent; a failure leaves both for fsck (D5)."""
         try:
             self.blobs.delete(file_id)
-        except (BlobNotFound, StorageUnavailable) as exc:
-            log.warning("blob %s left behind: %s", file_id, exc)
+        except BlobNotFound:
+            pass
+        except StorageUnavailable as exc:
+            log.warning("blob %s left for fsck: %s", file_id, exc)
+            return
+        self._forget_intent(token)

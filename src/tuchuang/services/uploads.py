@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,15 +42,46 @@ class Uploads:
         self.auth.require_tokenless(envelope.user, token, credentials.client_addr)
         # The md5 pass runs beside the blob write (two reads of the same cached file); nothing is
         # recorded before it has passed, and a blob written for a bad payload is deleted again.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="md5") as pool:
-            check = pool.submit(verify_payload, spool, envelope)
+        # A plain thread, not an executor: an executor refuses work once the interpreter shuts
+        # down (Ctrl-C), which failed uploads in flight.
+        check = _Background(lambda: verify_payload(spool, envelope))
 
-            def verified() -> None:
-                try:
-                    check.result()
-                except MalformedEnvelope as exc:
-                    raise Refused(Outcome.FAIL, f"upload payload: {exc}") from None
+        def verified() -> str:
+            try:
+                return check.result()
+            except MalformedEnvelope as exc:
+                raise Refused(Outcome.FAIL, f"upload payload: {exc}") from None
 
+        try:
             self.files.store_upload(
                 envelope.user, envelope.filename, envelope.md5, envelope.size, spool, envelope.offset, verified
             )
+        finally:
+            check.join()  # never leave the pass reading a spool file that is about to go
+
+
+class _Background:
+    """Run one function in a thread; `result()` waits for it and returns or raises its outcome."""
+
+    def __init__(self, fn: Callable[[], str]) -> None:
+        self._fn = fn
+        self._value: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="md5", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
