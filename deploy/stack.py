@@ -190,6 +190,7 @@ def up(args: argparse.Namespace) -> int:
     print(f"TUCHUANG_E2E_URL={url}")
     print(f"TUCHUANG_E2E_APP_URL={state['app_url']}")
     print(f"TUCHUANG_E2E_PROXY_SPOOL_DIR={state['proxy_spool_dir']}")
+    print(f"TUCHUANG_E2E_STORE_PATH={state['store_path']}")
     return 0
 
 

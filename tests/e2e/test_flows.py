@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from pathlib import Path
 
 from tests.client import Dialect, md5_hex, qt_upload_body
 from tests.e2e.conftest import Http, new_user
@@ -122,11 +123,34 @@ def test_active_content_is_an_attachment(web) -> None:
     assert got.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_unlisted_types_are_attachments_through_nginx(web) -> None:
+    d = Dialect("api")
+    user, token = new_user(web, d, "xhtm")
+    content = b"<html xmlns='http://www.w3.org/1999/xhtml'><script>alert(1)</script></html>"
+    assert upload(web, d, user, token, "page.xhtm", content)["code"] == 0
+    url = my_files(web, d, user, token)["files"][0]["url"]
+    got = web.request("GET", url)
+    assert got.body == content
+    assert got.headers["Content-Type"] == "application/octet-stream"
+    assert got.headers["Content-Disposition"].startswith("attachment")
+    assert got.headers["Content-Security-Policy"] == "sandbox"
+
+
+def test_only_blob_ids_are_served_from_the_store(web) -> None:
+    store = os.environ.get("TUCHUANG_E2E_STORE_PATH")
+    if store:  # FastDFS keeps its sync binlog (every file id) under the same data directory
+        (Path(store) / "data" / "sync").mkdir(parents=True, exist_ok=True)
+        (Path(store) / "data" / "sync" / "binlog.000").write_text("group1/M00/00/00/secret-id.jpg\n")
+        os.chmod(Path(store) / "data" / "sync" / "binlog.000", 0o644)
+    for path in ("/group1/M00/sync/binlog.000", "/group1/M00/data/.data_init_flag", "/group1/M00/", "/group1/M00/00/"):
+        assert web.request("GET", path).status == 404, path
+
+
 def test_store_paths_outside_the_layout_are_not_served(web) -> None:
     assert web.request("GET", "/group1/M00/00/00/NoSuchFileAAAAAAAAAAAAAAA.jpg").status == 404
     assert web.request("GET", "/group1/M00/").status in (403, 404)
     assert web.request("GET", "/group1/M00/../../../etc/passwd").status in (400, 403, 404)
-    assert web.request("DELETE", "/group1/M00/00/00/x.jpg").status in (403, 405)
+    assert web.request("DELETE", "/group1/M00/00/00/x.jpg").status in (403, 404, 405)
 
 
 def test_client_cannot_name_a_spool_file_through_nginx(web) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from email.utils import formatdate
 
 import falcon
 
 from tuchuang.blobs import BlobStat, BlobStore
+from tuchuang.blobs.inline import DOWNLOAD_TYPE, inline_type
 from tuchuang.errors import BlobNotFound, StorageUnavailable
 
-# Content a browser would run is never served inline from our origin (D8).
-ACTIVE_TYPES = {"html", "htm", "shtml", "xhtml", "xht", "svg", "svgz", "xml", "xsl", "xslt", "js", "mjs"}
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -89,13 +87,13 @@ class StoredFile:
 
     def _headers(self, resp: falcon.Response, file_id: str, stat: BlobStat, etag: str) -> None:
         name = file_id.rsplit("/", 1)[-1]
-        ext = name.rpartition(".")[2].lower() if "." in name else ""
-        resp.content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        inline = inline_type(name)
+        resp.content_type = inline or DOWNLOAD_TYPE
         resp.set_header("ETag", etag)
         resp.set_header("Last-Modified", formatdate(stat.mtime, usegmt=True))
         resp.set_header("Accept-Ranges", "bytes")
         resp.set_header("X-Content-Type-Options", "nosniff")
         resp.set_header("Access-Control-Allow-Origin", "*")
-        if ext in ACTIVE_TYPES:
+        if inline is None:
             resp.set_header("Content-Disposition", f'attachment; filename="{name}"')
             resp.set_header("Content-Security-Policy", "sandbox")
