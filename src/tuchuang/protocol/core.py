@@ -73,6 +73,7 @@ def upload(call: Call) -> Reply:
         token=call.request_token,
         client_addr=call.client_addr,
         token_required=call.dialect == "api",  # D3: the /api upload carries a token
+        cross_site=call.cross_site,
     )
     with spooled_body(call) as spool:
         call.services.uploads.accept(spool, credentials)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import falcon
 
@@ -36,7 +37,30 @@ class Call:
 
     @cached_property
     def body(self) -> dict[str, Any]:
+        if self.from_browser and not _json_type(self.req.content_type):
+            # D10: a browser's form post (text/plain, urlencoded, multipart) is never taken as
+            # JSON; only clients that send no Origin / Sec-Fetch-* (the Qt client) are parsed
+            # whatever their Content-Type says.
+            raise BadRequest("a browser request with a non-JSON content type")
         return read_json(self.req.bounded_stream)
+
+    @cached_property
+    def from_browser(self) -> bool:
+        return bool(self.req.get_header("Origin") or self.req.get_header("Sec-Fetch-Site"))
+
+    @cached_property
+    def cross_site(self) -> bool:
+        """The request was made by a page of another site (D10): Sec-Fetch-Site, else Origin."""
+        fetch_site = (self.req.get_header("Sec-Fetch-Site") or "").lower()
+        if fetch_site in ("cross-site", "same-site"):
+            return True
+        origin = self.req.get_header("Origin")
+        if origin is None:
+            return False
+        own = {self.req.netloc.lower()}
+        if self.config.public_url:
+            own.add(urlsplit(self.config.public_url).netloc.lower())
+        return urlsplit(origin.strip()).netloc.lower() not in own  # "null" too
 
     @cached_property
     def client_addr(self) -> str:
@@ -58,8 +82,15 @@ class Call:
         auth = self.req.get_header("Authorization") or ""
         if auth[:7].lower() == "bearer ":
             return auth[7:].strip()
+        if self.cross_site:
+            return None  # a cookie rides along on another site's request: it proves nothing (D10)
         cookie = self.req.cookies.get("token")
         return cookie or None
+
+
+def _json_type(content_type: str | None) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 Handler = Callable[[Call], Reply]

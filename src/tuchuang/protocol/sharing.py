@@ -51,7 +51,7 @@ def _acting_user(call: Call) -> tuple[str, str, str]:
     user = text(call.body, "user", limit=32)
     md5, name = file_key(call, "filename", "fileName")
     token = text(call.body, "token", limit=64, optional=True) or call.request_token
-    call.services.auth.require_tokenless(user, token, call.client_addr)
+    call.services.auth.require_tokenless(user, token, call.client_addr, call.cross_site)
     return user, md5, name
 
 

@@ -33,6 +33,9 @@ class Auth:
         addr = client_addr if self.legacy_policy == "session-ip" else None
         return self.sessions.has_live_session(user, addr, int(self.clock()))
 
-    def require_tokenless(self, user: str, token: str | None, client_addr: str) -> None:
+    def require_tokenless(self, user: str, token: str | None, client_addr: str, cross_site: bool = False) -> None:
+        """As `allows_tokenless`; a request from another site must carry a token (D10)."""
+        if token is None and cross_site:
+            raise Refused(Outcome.FAIL, "a token-less request from another site")
         if not self.allows_tokenless(user, token, client_addr):
             raise Refused(Outcome.FAIL, "no live session for the named user")

@@ -23,6 +23,7 @@ class Credentials:
     token: str | None
     client_addr: str
     token_required: bool
+    cross_site: bool = False  # made by a page of another site (D10)
 
 
 class Uploads:
@@ -39,7 +40,7 @@ class Uploads:
         token = envelope.token or credentials.token
         if credentials.token_required and token is None:
             raise Refused(Outcome.FAIL, "token required")
-        self.auth.require_tokenless(envelope.user, token, credentials.client_addr)
+        self.auth.require_tokenless(envelope.user, token, credentials.client_addr, credentials.cross_site)
         # The md5 pass runs beside the blob write (two reads of the same cached file); nothing is
         # recorded before it has passed, and a blob written for a bad payload is deleted again.
         # A plain thread, not an executor: an executor refuses work once the interpreter shuts
