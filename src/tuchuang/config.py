@@ -46,7 +46,7 @@ class Config:
     session_cache_seconds: float = 5.0
     legacy_auth: str = "session-ip"
     instant_upload: bool = True
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    trusted_proxies: tuple[str, ...] = ()  # none: the embedded server has no proxy in front
     proxy_spool_dir: Path | None = None
     fdfs_trackers: tuple[str, ...] = ()
     fdfs_client_conf: Path | None = None

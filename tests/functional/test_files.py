@@ -73,16 +73,28 @@ def test_legacy_upload_without_token_uses_the_session_ip_policy(app):
     assert app.upload(legacy, "kevin", "a.txt", HELLO) == {"code": "008"}
     elsewhere = Client(app.web.app, remote_addr="10.9.8.7")
     assert elsewhere.upload(legacy, "kevin", "b.txt", b"other") == {"code": "009"}
-    # X-Real-IP is believed only from a trusted proxy (127.0.0.1 by default) ...
-    via_proxy = app.call(legacy, "/upload", qt_upload_body("kevin", "c.txt", b"c"), headers={"X-Real-IP": "10.9.8.7"})
-    assert via_proxy == {"code": "009"}
+    # No proxy is trusted by default: a client's X-Real-IP is ignored, even from loopback ...
+    ignored = app.call(legacy, "/upload", qt_upload_body("kevin", "c.txt", b"c"), headers={"X-Real-IP": "10.9.8.7"})
+    assert ignored == {"code": "008"}
     # ... and ignored from anyone else, who cannot claim to be 127.0.0.1 with it
     spoof = elsewhere.call(
         legacy, "/upload", qt_upload_body("kevin", "d.txt", b"d"), headers={"X-Real-IP": "127.0.0.1"}
     )
     assert spoof == {"code": "009"}
     names = [f["file_name"] for f in app.files(legacy, "kevin", app.login(legacy, "kevin"))["files"]]
-    assert names == ["a.txt"]
+    assert names == ["a.txt", "c.txt"]
+
+
+def test_x_real_ip_is_believed_only_from_a_configured_proxy(config, services):
+    from tests.client import Client, Dialect
+    from tuchuang.app import create_app
+
+    legacy = Dialect("legacy")
+    behind_nginx = Client(create_app(config.replace(trusted_proxies=("127.0.0.1",)), services))
+    behind_nginx.user(legacy, "kevin")  # session opened from 127.0.0.1 (nginx sent no X-Real-IP)
+    body = qt_upload_body("kevin", "c.txt", b"c")
+    assert behind_nginx.call(legacy, "/upload", body, headers={"X-Real-IP": "10.9.8.7"}) == {"code": "009"}
+    assert behind_nginx.call(legacy, "/upload", body, headers={"X-Real-IP": "127.0.0.1"}) == {"code": "008"}
 
 
 def test_api_upload_requires_a_token(app):
