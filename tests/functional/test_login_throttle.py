@@ -103,3 +103,60 @@ def test_a_quiet_hour_forgets(world, dialect) -> None:
     for _ in range(2):  # 2 fresh failures, not 4: still below the limit of 3
         login(a, dialect, "erin", WRONG)
     assert login(a, dialect, "erin")
+
+
+def test_parallel_guesses_cannot_outrun_the_limit(config) -> None:  # noqa: ANN001
+    """48 wrong guesses at once got 17-20 password checks for a limit of 5 in the review."""
+    import threading
+
+    cfg = config.replace(login_max_failures=5, login_max_failures_per_addr=1000, db_pool_size=16)
+    services = build_services(cfg, hasher=FAST_HASHER)
+    client = Client(create_app(cfg, services))
+    client.register(Dialect("api"), "target")
+    checks = []
+    original = services.accounts._matches
+
+    def counted(stored: str, pwd: str) -> bool:
+        checks.append(1)
+        return original(stored, pwd)
+
+    services.accounts._matches = counted
+    barrier = threading.Barrier(48)
+
+    def guess() -> None:
+        barrier.wait()
+        try:
+            services.accounts.login("target", WRONG, "203.0.113.9")
+        except Exception:  # noqa: BLE001 - refusals and throttling both raise
+            pass
+
+    threads = [threading.Thread(target=guess) for _ in range(48)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    services.store.close()
+    assert len(checks) == 5
+
+
+def test_padded_or_folded_names_are_not_another_way_in(world) -> None:  # noqa: ANN001
+    """utf8mb4_bin pads: 'alice   ' logged in as alice while alice was locked (MariaDB)."""
+    clock, clients = world
+    d = Dialect("api")
+    c = clients["198.51.100.1"]
+    assert c.register(d, "alice")["code"] == 0
+    for _ in range(3):
+        assert not login(c, d, "alice", WRONG)
+    assert not login(c, d, "alice")  # locked
+    for variant in ("alice ", "alice   ", "alice\t", "ALICE"):
+        assert not login(clients["198.51.100.2"], d, variant), repr(variant)
+    clock.now += 3
+    assert login(clients["198.51.100.2"], d, "alice")
+
+
+def test_names_compare_byte_for_byte_in_the_database(services) -> None:  # noqa: ANN001
+    with services.store.transaction() as tx:
+        tx.insert_user("bob", "nick-bob", "x", "", "", "2026-01-01 00:00:00")
+    with services.store.read() as tx:
+        assert tx.user_exists("bob")
+        assert not tx.user_exists("bob  ")  # no padding (MySQL: a no-pad collation)

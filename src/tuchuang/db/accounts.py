@@ -12,12 +12,9 @@ SELECT_PASSWORD = "SELECT password FROM user_info WHERE user_name = %s"
 UPDATE_PASSWORD = "UPDATE user_info SET password = %s WHERE user_name = %s"
 
 SELECT_FAILURES = "SELECT failures, last_failure FROM login_failures WHERE throttle_key = %s"
-# A failure after a quiet period (the last one before %s) starts counting again from 1.
-UPDATE_FAILURES = (
-    "UPDATE login_failures SET failures = CASE WHEN last_failure < %s THEN 1 ELSE failures + 1 END,"
-    " last_failure = %s WHERE throttle_key = %s"
-)
-INSERT_FAILURES = "INSERT INTO login_failures (throttle_key, failures, last_failure) VALUES (%s, 1, %s)"
+INSERT_FAILURES = "INSERT INTO login_failures (throttle_key, failures, last_failure) VALUES (%s, %s, %s)"
+SET_FAILURES = "UPDATE login_failures SET failures = %s, last_failure = %s WHERE throttle_key = %s"
+UNDO_FAILURE = "UPDATE login_failures SET failures = failures - 1 WHERE throttle_key = %s AND failures > 0"
 DELETE_FAILURES = "DELETE FROM login_failures WHERE throttle_key = %s"
 
 
@@ -39,12 +36,20 @@ class AccountsTx(TxBase):
         row = self._one(SELECT_FAILURES, key)
         return None if row is None else (int(row[0]), int(row[1]))
 
-    def add_login_failure(self, key: str, now: int, forget_before: int) -> bool:
-        """Count one failure; False when the key has no row yet (the caller inserts it)."""
-        return self.execute(UPDATE_FAILURES, forget_before, now, key).rowcount > 0
+    def login_failures_locked(self, key: str) -> tuple[int, int]:
+        """The row, locked until the transaction ends (SQLite's write transaction already is)."""
+        sql = SELECT_FAILURES if self.placeholder != "%s" else SELECT_FAILURES + " FOR UPDATE"
+        row = self._one(sql, key)
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
-    def insert_login_failure(self, key: str, now: int) -> None:
-        self.execute(INSERT_FAILURES, key, now)
+    def insert_login_failure(self, key: str, failures: int, now: int) -> None:
+        self.execute(INSERT_FAILURES, key, failures, now)
+
+    def set_login_failures(self, key: str, failures: int, now: int) -> None:
+        self.execute(SET_FAILURES, failures, now, key)
+
+    def undo_login_failure(self, key: str) -> None:
+        self.execute(UNDO_FAILURE, key)
 
     def clear_login_failures(self, key: str) -> None:
         self.execute(DELETE_FAILURES, key)

@@ -65,19 +65,21 @@ class Accounts:
 
     def login(self, user: str, pwd_md5: str, client_addr: str) -> str:
         """Check the password and open a session; return its token."""
-        if not PASSWORD_MD5.fullmatch(pwd_md5) or not 0 < len(user) <= 32:
+        # The registration rules apply at login: no name that could only match by padding or folding.
+        if not PASSWORD_MD5.fullmatch(pwd_md5) or not valid_name(user):
             raise Refused(Outcome.FAIL)
         now = int(self.clock())
-        wait = self.throttle.blocked_for(user, client_addr, now)
+        if self.throttle.blocked_for(user, client_addr, now):
+            raise Refused(Outcome.FAIL, "login throttled")  # at once, uncounted: no sleeping
+        wait = self.throttle.attempt(user, client_addr, now)  # counted before the check (D2)
         if wait:
-            raise Refused(Outcome.FAIL, f"login throttled for {wait}s")  # at once: no sleeping
+            raise Refused(Outcome.FAIL, f"login throttled for {wait}s")
         with self.store.read() as tx:
             stored = tx.password_hash(user)
         # Unknown users cost the same hash as known ones: no enumeration by timing.
         if not self._matches(stored or self._dummy_hash, pwd_md5.lower()) or stored is None:
-            self.throttle.failed(user, client_addr, now)
-            raise Refused(Outcome.FAIL)
-        self.throttle.succeeded(user)
+            raise Refused(Outcome.FAIL)  # already counted
+        self.throttle.succeeded(user, client_addr)
         if self.hasher.check_needs_rehash(stored):
             with self.store.transaction() as tx:
                 tx.set_password_hash(user, self.hasher.hash(pwd_md5.lower()))

@@ -15,8 +15,12 @@ class FailureStore(Protocol):
     def get(self, key: str, now: int, forget: int) -> tuple[int, int]:
         """(failures, time of the last one); (0, 0) if none within `forget` seconds."""
 
-    def add(self, key: str, now: int, forget: int) -> None:
-        """Count one failure at `now` (restarting from 1 after `forget` quiet seconds)."""
+    def add(self, key: str, now: int, forget: int) -> tuple[int, int]:
+        """Count one failure at `now` (restarting from 1 after `forget` quiet seconds), atomically;
+        return (the count with this one, the time of the failure before it, 0 if none)."""
+
+    def undo(self, key: str) -> None:
+        """Take back one counted attempt (it succeeded)."""
 
     def clear(self, key: str) -> None: ...
 
@@ -53,10 +57,21 @@ class LoginThrottle:
             wait = max(wait, last + p.window(failures, limit) - now)
         return max(wait, 0)
 
-    def failed(self, user: str, client_addr: str, now: int) -> None:
-        for key in self._keys(user, client_addr):
-            self.store.add(key, now, self.policy.forget_seconds)
+    def attempt(self, user: str, client_addr: str, now: int) -> int:
+        """Count this attempt as a failure before the password is checked, atomically, so parallel
+        guesses cannot outrun the limit (D2); return the seconds to wait (0: check the password).
 
-    def succeeded(self, user: str) -> None:
-        # Only the user's count: a valid account must not wash out an address's guessing record.
-        self.store.clear(self._keys(user, "")[0])
+        A refused attempt stays counted; `succeeded` takes a checked attempt back."""
+        p = self.policy
+        wait = 0
+        for key, limit in zip(self._keys(user, client_addr), (p.per_user, p.per_addr), strict=True):
+            failures, before = self.store.add(key, now, p.forget_seconds)
+            if failures > limit:  # the attempts before this one reached the limit
+                wait = max(wait, before + p.window(failures - 1, limit) - now)
+        return max(wait, 0)
+
+    def succeeded(self, user: str, client_addr: str) -> None:
+        # The user's count goes; the address keeps its record, less this successful attempt.
+        user_key, addr_key = self._keys(user, client_addr)
+        self.store.clear(user_key)
+        self.store.undo(addr_key)

@@ -53,13 +53,19 @@ class RedisSessionStore:
         return expiry is not None and expiry > now
 
 
-# Atomically: forget a stale count, count one failure, and let Redis drop the key when quiet.
+# Atomically: forget a stale count, count one attempt, let Redis drop the key when quiet, and
+# return the new count with the time of the attempt before it.
 _ADD_FAILURE = """
 local last = redis.call('HGET', KEYS[1], 'last')
-if last and tonumber(last) < tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) end
-redis.call('HINCRBY', KEYS[1], 'failures', 1)
+if last and tonumber(last) < tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]); last = false end
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('HSET', KEYS[1], 'last', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {failures, tonumber(last or '0')}
+"""
+_UNDO_FAILURE = """
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+if failures > 0 then redis.call('HINCRBY', KEYS[1], 'failures', -1) end
 return 1
 """
 
@@ -71,6 +77,7 @@ class RedisFailureStore:
         self.redis = client
         self.prefix = prefix
         self._add = client.register_script(_ADD_FAILURE)
+        self._undo = client.register_script(_UNDO_FAILURE)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}login-failures:{key}"
@@ -82,9 +89,14 @@ class RedisFailureStore:
             return 0, 0
         return int(failures), int(last)
 
-    def add(self, key: str, now: int, forget: int) -> None:
+    def add(self, key: str, now: int, forget: int) -> tuple[int, int]:
         with translate_errors():
-            self._add(keys=[self._key(key)], args=[now, now - forget, forget])
+            failures, before = self._add(keys=[self._key(key)], args=[now, now - forget, forget])
+        return int(failures), int(before)
+
+    def undo(self, key: str) -> None:
+        with translate_errors():
+            self._undo(keys=[self._key(key)])
 
     def clear(self, key: str) -> None:
         with translate_errors():

@@ -34,18 +34,26 @@ class SqlFailureStore:
     def get(self, key: str, now: int, forget: int) -> tuple[int, int]:
         with self.store.read() as tx:
             found = tx.login_failures(key)
-        if found is None or found[1] < now - forget:
+        if found is None or found[0] == 0 or found[1] < now - forget:
             return 0, 0
         return found
 
-    def add(self, key: str, now: int, forget: int) -> None:
+    def add(self, key: str, now: int, forget: int) -> tuple[int, int]:
         try:
-            with self.store.transaction() as tx:
-                if not tx.add_login_failure(key, now, now - forget):
-                    tx.insert_login_failure(key, now)
-        except Conflict:  # a concurrent first failure inserted the row: count on it
-            with self.store.transaction() as tx:
-                tx.add_login_failure(key, now, now - forget)
+            with self.store.single() as tx:  # the row exists before the locking read below
+                tx.insert_login_failure(key, 0, 0)
+        except Conflict:
+            pass
+        with self.store.transaction() as tx:
+            failures, last = tx.login_failures_locked(key)  # FOR UPDATE: attempts count one by one
+            if last < now - forget:
+                failures, last = 0, 0
+            tx.set_login_failures(key, failures + 1, now)
+        return failures + 1, last
+
+    def undo(self, key: str) -> None:
+        with self.store.transaction() as tx:
+            tx.undo_login_failure(key)
 
     def clear(self, key: str) -> None:
         with self.store.transaction() as tx:
