@@ -138,3 +138,16 @@ def test_malformed_sharepic(app, cmd, body):
         resp = app.post(f"/api/sharepic?cmd={cmd}", raw)
         assert resp.status_int == 200, label
         assert resp.json["code"] == 1, (label, resp.json)
+
+
+def test_crafted_inputs_are_bad_input_not_errors(app, caplog) -> None:  # noqa: ANN001
+    """Deep JSON nesting, back-to-back multipart boundaries: the failure code, no ERROR traceback."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    assert app.post("/login", b"[" * 20000).json == {"code": "001", "token": "fail"}
+    assert app.post("/api/myfiles?cmd=count", b'{"user":' + b"[" * 20000 + b"]}").json["code"] == 1
+    body = b"--xyz\r\n--xyz\r\n--xyz\r\n--xyz--\r\n"
+    ctype = {"Content-Type": "multipart/form-data; boundary=xyz"}
+    assert app.post("/api/upload", body, headers=ctype).json == {"code": 1}
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -21,8 +21,8 @@ def read_json(stream: BinaryIO, limit: int = BODY_LIMIT) -> dict[str, Any]:
         raise BadRequest("body too large")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"invalid JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting is bad input too
+        raise BadRequest(f"invalid JSON: {type(exc).__name__}") from None
     if not isinstance(data, dict):
         raise BadRequest("body is not a JSON object")
     return data
