@@ -179,3 +179,38 @@ def test_qt_client_login_and_upload_shapes(web) -> None:
     [item] = my_files(web, d, user, token)["files"]
     assert item["file_name"] == name
     assert hashlib.md5(web.request("GET", item["url"]).body).hexdigest() == md5_hex(content)
+
+
+def test_oversized_json_never_breaks_other_requests(web) -> None:
+    """Item 6: JSON bodies between 64 KiB and 1 MiB, interleaved with ordinary requests from
+    other clients: every reply is the endpoint's JSON code (no 413 page, no 502 for anyone)."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    big = {"user": "x" * (300 << 10), "pwd": "p"}
+    sizes = [70 << 10, 200 << 10, 900 << 10]
+
+    def round_trip(i: int) -> list[tuple[int, bytes]]:
+        out = []
+        body = json.dumps({"user": "y" * sizes[i % 3], "token": "t", "start": 0, "count": 1}).encode()
+        for path, data in (
+            ("/login", big),
+            ("/api/myfiles?cmd=count", body),
+            ("/myfiles?cmd=count", body),
+            ("/api/login", {"user": "nobody", "pwd": "x"}),
+            ("/sharefiles?cmd=count", b"{}"),
+        ):
+            reply = web.post(path, data)
+            out.append((reply.status, reply.body))
+        return out
+
+    with ThreadPoolExecutor(6) as pool:
+        results = [r for rs in pool.map(round_trip, range(24)) for r in rs]
+    assert {status for status, _ in results} == {200}
+    bodies = {body for _, body in results}
+    assert bodies <= {
+        b'{"code":"001","token":"fail"}',
+        b'{"code":1,"total":0}',
+        b'{"code":"111","token":"111","num":"0"}',
+        b'{"code":1}',
+    } | {b for b in bodies if b.isdigit()}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tuchuang.db.records import SharedFile, UserFile
-from tuchuang.protocol.endpoint import Call
+from tuchuang.protocol.endpoint import Call, body_stream
 from tuchuang.protocol.fields import BadRequest, page, text
 from tuchuang.protocol.replies import Reply, listing
 from tuchuang.services.uploads import Credentials
@@ -94,7 +94,7 @@ def spooled_body(call: Call) -> Iterator[Path]:
         return
     try:
         spool = spool_body(
-            call.req.bounded_stream,
+            body_stream(call.req),
             config.effective_spool_dir,
             config.max_upload_bytes,
             call.req.content_length,

@@ -23,6 +23,7 @@ from tuchuang.protocol.replies import Reply
 from tuchuang.services.outcomes import Outcome, Refused
 
 log = logging.getLogger(__name__)
+DRAIN_LIMIT = 1 << 20  # what deploy/nginx lets through to any protocol path but uploads
 _UNAVAILABLE = (DatabaseUnavailable, SessionStoreUnavailable, StorageUnavailable)
 
 
@@ -42,7 +43,7 @@ class Call:
             # JSON; only clients that send no Origin / Sec-Fetch-* (the Qt client) are parsed
             # whatever their Content-Type says.
             raise BadRequest("a browser request with a non-JSON content type")
-        return read_json(self.req.bounded_stream)
+        return read_json(body_stream(self.req))
 
     @cached_property
     def from_browser(self) -> bool:
@@ -88,6 +89,41 @@ class Call:
         return cookie or None
 
 
+def body_stream(req: falcon.Request) -> Any:
+    """The request body as a stream that ends where the body ends.
+
+    A chunked body has no Content-Length, and Falcon's bounded stream reads it as empty; the
+    server's own input stream ends at the last chunk where it says so (`wsgi.input_terminated`).
+    """
+    if req.content_length is None and req.env.get("wsgi.input_terminated") and _chunked(req):
+        return req.stream
+    return req.bounded_stream
+
+
+def drain(req: falcon.Request, limit: int = DRAIN_LIMIT) -> None:
+    """Read what is left of the body (at most `limit` bytes) before answering.
+
+    gunicorn answers `Connection: keep-alive`, then discards at most 64 KiB of an unread body
+    and closes the connection if more is left; nginx may already have sent the next request on
+    that upstream connection, which then fails with 502. Reading the rest here keeps the
+    connection usable. Bodies beyond `limit` never come through nginx (it caps them lower).
+    """
+    stream = body_stream(req)
+    left = limit
+    try:
+        while left > 0:
+            chunk = stream.read(min(65536, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+    except (OSError, ValueError):  # the client went away: nothing left to keep usable
+        return
+
+
+def _chunked(req: falcon.Request) -> bool:
+    return "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+
+
 def _json_type(content_type: str | None) -> bool:
     media = (content_type or "").split(";")[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
@@ -120,6 +156,7 @@ class Endpoint:
         call = Call(req, self.services, self.config, self.dialect.NAME)
         op, handler = self._route(req)
         reply = self._run(call, op, handler)
+        drain(req)
         resp.data, resp.content_type = self.dialect.render(op, reply)
 
     def _route(self, req: falcon.Request) -> tuple[str, Handler | None]:
