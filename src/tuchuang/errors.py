@@ -9,6 +9,10 @@ class DatabaseUnavailable(TuchuangError):
     """The metadata store cannot be reached or failed mid-operation."""
 
 
+class LockConflict(DatabaseUnavailable):
+    """The database rolled the transaction back (deadlock victim, lock wait timeout): retry it."""
+
+
 class Conflict(TuchuangError):
     """A unique key was violated: someone else wrote the same row first."""
 

@@ -15,11 +15,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pymysql
 
 from tuchuang.db.tx import Tx
-from tuchuang.errors import Conflict, DatabaseUnavailable
+from tuchuang.errors import Conflict, DatabaseUnavailable, LockConflict
 
 log = logging.getLogger(__name__)
 
 _IDLE_PING_SECONDS = 30.0
+_LOCK_CONFLICTS = (1213, 1205)  # ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
 
 
 def connect_args(url: str) -> dict[str, Any]:
@@ -56,6 +57,10 @@ def translate_errors() -> Iterator[None]:
         yield
     except pymysql.err.IntegrityError as exc:
         raise Conflict(str(exc)) from exc
+    except pymysql.err.OperationalError as exc:
+        if exc.args and exc.args[0] in _LOCK_CONFLICTS:
+            raise LockConflict(f"mysql: {exc}") from exc
+        raise DatabaseUnavailable(f"mysql: {exc}") from exc
     except (pymysql.err.Error, OSError) as exc:
         raise DatabaseUnavailable(f"mysql: {exc}") from exc
 
@@ -97,6 +102,8 @@ class MysqlStore:
         try:
             pooled = self._take()
             yield pooled.conn
+        except LockConflict:
+            raise  # rolled back; the connection itself is fine
         except (DatabaseUnavailable, pymysql.err.Error, OSError):
             if pooled is not None:
                 _close_quietly(pooled.conn)  # state unknown after a database error

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tuchuang.db import MetadataStore
+from tuchuang.db.retry import transactions
 from tuchuang.errors import Conflict
 from tuchuang.services.clock import Clock, local_time
 from tuchuang.services.outcomes import Outcome, Refused
@@ -53,10 +54,11 @@ class Accounts:
             raise Refused(Outcome.FAIL, "email invalid")
         password = self.hasher.hash(pwd_md5.lower())
         try:
-            with self.store.transaction() as tx:
-                if tx.user_exists(user):
-                    raise Refused(Outcome.USER_EXISTS)
-                tx.insert_user(user, nick, password, phone, email, local_time(self.clock()))
+            for attempt in transactions(self.store):
+                with attempt as tx:
+                    if tx.user_exists(user):
+                        raise Refused(Outcome.USER_EXISTS)
+                    tx.insert_user(user, nick, password, phone, email, local_time(self.clock()))
         except Conflict:
             # A racing registration of the same name, or a taken nick name (PROTOCOL.md §10.21).
             with self.store.read() as tx:
@@ -81,8 +83,9 @@ class Accounts:
             raise Refused(Outcome.FAIL)  # already counted
         self.throttle.succeeded(user, client_addr)
         if self.hasher.check_needs_rehash(stored):
-            with self.store.transaction() as tx:
-                tx.set_password_hash(user, self.hasher.hash(pwd_md5.lower()))
+            rehashed = self.hasher.hash(pwd_md5.lower())  # not inside a transaction: it is slow
+            with self.store.single() as tx:
+                tx.set_password_hash(user, rehashed)
         token = self.new_token()
         self.sessions.open(user, token, client_addr, int(self.clock()), self.session_ttl)
         return token

@@ -12,6 +12,7 @@ from tuchuang.blobs import BlobStore, safe_extension
 from tuchuang.cache import NoRankingCache, RankingCache
 from tuchuang.db import MetadataStore
 from tuchuang.db.records import FileRow, UserFile
+from tuchuang.db.retry import transactions
 from tuchuang.db.tx import Tx
 from tuchuang.errors import BlobNotFound, Conflict, StorageUnavailable, TuchuangError
 from tuchuang.services.clock import Clock, local_time
@@ -127,10 +128,11 @@ class Files:
             with self.store.single() as tx:
                 tx.set_intent_file_id(token, file_id)
             sha256 = verify()
-            with self.store.transaction() as tx:
-                tx.insert_file(md5, file_id, size, file_type(name), sha256)
-                tx.insert_user_file(user, md5, name, local_time(self.clock()))
-                tx.delete_intent(token)
+            for attempt in transactions(self.store):
+                with attempt as tx:
+                    tx.insert_file(md5, file_id, size, file_type(name), sha256)
+                    tx.insert_user_file(user, md5, name, local_time(self.clock()))
+                    tx.delete_intent(token)
         except Conflict:
             self._discard(file_id, token)  # a racing upload stored this md5 first: reference it
             return False
@@ -151,13 +153,14 @@ class Files:
             if tx.user_file_shared(user, md5, name) is not None:
                 return Outcome.ALREADY_HAVE
         try:
-            with self.store.transaction() as tx:
-                if tx.user_file_shared(user, md5, name) is not None:
-                    return Outcome.ALREADY_HAVE
-                # user_file_list before file_info, in the same order as delete: no deadlock.
-                tx.insert_user_file(user, md5, name, local_time(self.clock()))
-                if not tx.add_to_file_count(md5, 1):
-                    raise _NoContent
+            for attempt in transactions(self.store):
+                with attempt as tx:
+                    if tx.user_file_shared(user, md5, name) is not None:
+                        return Outcome.ALREADY_HAVE
+                    # user_file_list before file_info, in the same order as delete: no deadlock.
+                    tx.insert_user_file(user, md5, name, local_time(self.clock()))
+                    if not tx.add_to_file_count(md5, 1):
+                        raise _NoContent
         except Conflict:
             return Outcome.ALREADY_HAVE  # the same (user, md5, name) committed first
         return Outcome.OK
@@ -176,11 +179,12 @@ class Files:
     def delete(self, user: str, md5: str, name: str) -> None:
         """Remove the user's file (and its share); delete the blob once nobody references it."""
         md5 = check_file_key(md5, name)
-        with self.store.transaction() as tx:
-            if not tx.delete_user_file(user, md5, name):
-                raise Refused(Outcome.FAIL, "no such file")
-            unshared = tx.delete_share(user, md5, name)
-            orphan = self._release(tx, md5)
+        for attempt in transactions(self.store):
+            with attempt as tx:
+                if not tx.delete_user_file(user, md5, name):
+                    raise Refused(Outcome.FAIL, "no such file")
+                unshared = tx.delete_share(user, md5, name)
+                orphan = self._release(tx, md5)
         if unshared:
             self.ranking.removed(md5, name)  # D6: the square never lists a deleted file
         if orphan is not None:

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from tuchuang.db import MetadataStore
 from tuchuang.db.records import PictureShare
+from tuchuang.db.retry import transactions
 from tuchuang.errors import Conflict
 from tuchuang.services.clock import Clock, local_time
 from tuchuang.services.files import check_file_key
@@ -35,10 +36,11 @@ class Pictures:
             raise Refused(Outcome.FAIL, "not a picture")
         urlmd5 = self.new_urlmd5()
         try:
-            with self.store.transaction() as tx:
-                if tx.user_file_shared(user, md5, name) is None:
-                    raise Refused(Outcome.FAIL, "not the user's file")
-                tx.insert_picture_share(user, md5, name, urlmd5, local_time(self.clock()))
+            for attempt in transactions(self.store):
+                with attempt as tx:
+                    if tx.user_file_shared(user, md5, name) is None:
+                        raise Refused(Outcome.FAIL, "not the user's file")
+                    tx.insert_picture_share(user, md5, name, urlmd5, local_time(self.clock()))
         except Conflict:
             raise Refused(Outcome.FAIL, "urlmd5 collision") from None
         return urlmd5
@@ -48,9 +50,10 @@ class Pictures:
             return tx.count_picture_shares(user), tx.list_picture_shares(user, start, count)
 
     def cancel(self, user: str, urlmd5: str) -> None:
-        with self.store.transaction() as tx:
-            if not tx.delete_picture_share(user, urlmd5):
-                raise Refused(Outcome.FAIL, "no such picture share of this user")
+        for attempt in transactions(self.store):
+            with attempt as tx:
+                if not tx.delete_picture_share(user, urlmd5):
+                    raise Refused(Outcome.FAIL, "no such picture share of this user")
 
     def browse(self, urlmd5: str) -> Browse:
         """Count one view and describe the picture; NOT_FOUND or FILE_DELETED otherwise."""

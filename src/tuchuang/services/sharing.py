@@ -5,6 +5,7 @@ from __future__ import annotations
 from tuchuang.cache import NoRankingCache, RankingCache
 from tuchuang.db import MetadataStore
 from tuchuang.db.records import SharedFile
+from tuchuang.db.retry import transactions
 from tuchuang.errors import Conflict
 from tuchuang.services.clock import Clock, local_time
 from tuchuang.services.files import check_file_key
@@ -21,13 +22,14 @@ class Sharing:
         """Share a file the user owns; "already shared" is global per (md5, name) (D6)."""
         md5 = check_file_key(md5, name)
         try:
-            with self.store.transaction() as tx:
-                if tx.user_file_shared(user, md5, name) is None:
-                    raise Refused(Outcome.FAIL, "not the user's file")
-                if tx.share_owner(md5, name) is not None:
-                    raise Refused(Outcome.ALREADY_SHARED)
-                tx.insert_share(user, md5, name, local_time(self.clock()))
-                tx.set_shared_status(user, md5, name, True)
+            for attempt in transactions(self.store):
+                with attempt as tx:
+                    if tx.user_file_shared(user, md5, name) is None:
+                        raise Refused(Outcome.FAIL, "not the user's file")
+                    if tx.share_owner(md5, name) is not None:
+                        raise Refused(Outcome.ALREADY_SHARED)
+                    tx.insert_share(user, md5, name, local_time(self.clock()))
+                    tx.set_shared_status(user, md5, name, True)
         except Conflict:
             raise Refused(Outcome.ALREADY_SHARED) from None
         self.cache.shared(md5, name, 0)
@@ -35,24 +37,26 @@ class Sharing:
     def cancel(self, user: str, md5: str, name: str) -> None:
         """Only the share's owner cancels it (D4)."""
         md5 = check_file_key(md5, name)
-        with self.store.transaction() as tx:
-            if not tx.delete_share(user, md5, name):
-                raise Refused(Outcome.FAIL, "no such share of this user")
-            tx.set_shared_status(user, md5, name, False)
+        for attempt in transactions(self.store):
+            with attempt as tx:
+                if not tx.delete_share(user, md5, name):
+                    raise Refused(Outcome.FAIL, "no such share of this user")
+                tx.set_shared_status(user, md5, name, False)
         self.cache.removed(md5, name)
 
     def save(self, user: str, md5: str, name: str) -> None:
         """Add a shared file to the saving user's files (one more reference to the content)."""
         md5 = check_file_key(md5, name)
         try:
-            with self.store.transaction() as tx:
-                if tx.share_owner(md5, name) is None:
-                    raise Refused(Outcome.FAIL, "not shared")
-                if tx.user_file_shared(user, md5, name) is not None:
-                    raise Refused(Outcome.ALREADY_HAVE)
-                tx.insert_user_file(user, md5, name, local_time(self.clock()))
-                if not tx.add_to_file_count(md5, 1):
-                    raise Refused(Outcome.FAIL, "content gone")
+            for attempt in transactions(self.store):
+                with attempt as tx:
+                    if tx.share_owner(md5, name) is None:
+                        raise Refused(Outcome.FAIL, "not shared")
+                    if tx.user_file_shared(user, md5, name) is not None:
+                        raise Refused(Outcome.ALREADY_HAVE)
+                    tx.insert_user_file(user, md5, name, local_time(self.clock()))
+                    if not tx.add_to_file_count(md5, 1):
+                        raise Refused(Outcome.FAIL, "content gone")
         except Conflict:
             raise Refused(Outcome.ALREADY_HAVE) from None
 

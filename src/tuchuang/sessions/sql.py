@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tuchuang.db import MetadataStore
+from tuchuang.db.retry import transactions
 from tuchuang.errors import Conflict
 from tuchuang.sessions import token_hash
 
@@ -12,9 +13,10 @@ class SqlSessionStore:
         self.store = store
 
     def open(self, user: str, token: str, client_addr: str, now: int, ttl: int) -> None:
-        with self.store.transaction() as tx:
-            tx.delete_expired_sessions(user, now)
-            tx.insert_session(token_hash(token), user, client_addr, now + ttl)
+        for attempt in transactions(self.store):
+            with attempt as tx:
+                tx.delete_expired_sessions(user, now)
+                tx.insert_session(token_hash(token), user, client_addr, now + ttl)
 
     def user_of(self, token: str, now: int) -> str | None:
         with self.store.read() as tx:
@@ -44,17 +46,20 @@ class SqlFailureStore:
                 tx.insert_login_failure(key, 0, 0)
         except Conflict:
             pass
-        with self.store.transaction() as tx:
-            failures, last = tx.login_failures_locked(key)  # FOR UPDATE: attempts count one by one
-            if last < now - forget:
-                failures, last = 0, 0
-            tx.set_login_failures(key, failures + 1, now)
+        for attempt in transactions(self.store):
+            with attempt as tx:
+                failures, last = tx.login_failures_locked(key)  # FOR UPDATE: attempts count one by one
+                if last < now - forget:
+                    failures, last = 0, 0
+                tx.set_login_failures(key, failures + 1, now)
         return failures + 1, last
 
     def undo(self, key: str) -> None:
-        with self.store.transaction() as tx:
-            tx.undo_login_failure(key)
+        for attempt in transactions(self.store):
+            with attempt as tx:
+                tx.undo_login_failure(key)
 
     def clear(self, key: str) -> None:
-        with self.store.transaction() as tx:
-            tx.clear_login_failures(key)
+        for attempt in transactions(self.store):
+            with attempt as tx:
+                tx.clear_login_failures(key)
