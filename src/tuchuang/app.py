@@ -27,9 +27,10 @@ from tuchuang.services.accounts import Accounts
 from tuchuang.services.auth import Auth
 from tuchuang.services.clock import Clock
 from tuchuang.services.files import Files
+from tuchuang.services.hashing import PasswordWork
 from tuchuang.services.pictures import Pictures
 from tuchuang.services.sharing import Sharing
-from tuchuang.services.throttle import FailureStore, LoginThrottle, ThrottlePolicy
+from tuchuang.services.throttle import FailureStore, LoginThrottle, RegistrationLimit, ThrottlePolicy
 from tuchuang.services.uploads import Uploads
 from tuchuang.sessions import SessionStore
 from tuchuang.sessions.cache import CachedSessions
@@ -122,11 +123,14 @@ def build_services(
         time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1
     )
     auth = Auth(sessions, clock, config.legacy_auth)
+    failures = failures or build_failures(config, store, client)
     throttle = LoginThrottle(
-        failures or build_failures(config, store, client),
+        failures,
         ThrottlePolicy(per_user=config.login_max_failures, per_addr=config.login_max_failures_per_addr),
     )
-    accounts = Accounts(store, sessions, hasher, clock, token_factory, config.session_ttl, throttle)
+    passwords = PasswordWork(hasher, config.hash_threads, config.hash_queue)
+    registrations = RegistrationLimit(failures, config.registrations_per_addr)
+    accounts = Accounts(store, sessions, passwords, clock, token_factory, config.session_ttl, throttle, registrations)
     files = Files(store, blobs, clock, config.instant_upload, ranking)
     sharing_ = Sharing(store, clock, ranking)
     pictures = Pictures(store, clock, token_factory)

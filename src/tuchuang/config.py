@@ -57,6 +57,9 @@ class Config:
     db_pool_size: int = 8
     login_max_failures: int = 5
     login_max_failures_per_addr: int = 30
+    registrations_per_addr: int = 20  # per hour
+    hash_threads: int = 1  # per worker process
+    hash_queue: int = 16  # password checks waiting per worker before more are refused at once
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     log_level: str = "INFO"
@@ -129,6 +132,9 @@ class Config:
             ("DB_POOL_SIZE", self.db_pool_size > 0, "must be positive"),
             ("LOGIN_MAX_FAILURES", self.login_max_failures > 0, "must be positive"),
             ("LOGIN_MAX_FAILURES_PER_ADDR", self.login_max_failures_per_addr > 0, "must be positive"),
+            ("REGISTRATIONS_PER_ADDR", self.registrations_per_addr > 0, "must be positive"),
+            ("HASH_THREADS", self.hash_threads > 0, "must be positive"),
+            ("HASH_QUEUE", self.hash_queue > 0, "must be positive"),
             ("FDFS_CONNECT_TIMEOUT", self.fdfs_connect_timeout > 0, "must be positive"),
             ("FDFS_TIMEOUT", self.fdfs_timeout > 0, "must be positive"),
             (
@@ -206,6 +212,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "db_pool_size": int,
     "login_max_failures": int,
     "login_max_failures_per_addr": int,
+    "registrations_per_addr": int,
+    "hash_threads": int,
+    "hash_queue": int,
     "argon2_time_cost": int,
     "argon2_memory_kib": int,
     "log_level": str.upper,

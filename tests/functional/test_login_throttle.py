@@ -114,13 +114,13 @@ def test_parallel_guesses_cannot_outrun_the_limit(config) -> None:  # noqa: ANN0
     client = Client(create_app(cfg, services))
     client.register(Dialect("api"), "target")
     checks = []
-    original = services.accounts._matches
+    original = services.accounts.passwords._verify
 
     def counted(stored: str, pwd: str) -> bool:
         checks.append(1)
         return original(stored, pwd)
 
-    services.accounts._matches = counted
+    services.accounts.passwords._verify = counted  # type: ignore[method-assign]
     barrier = threading.Barrier(48)
 
     def guess() -> None:

@@ -51,6 +51,7 @@ def reg(call: Call) -> Reply:
         text(b, "firstPwd", limit=64),
         text(b, "phone", limit=16, optional=True),
         text(b, "email", limit=64, optional=True),
+        call.client_addr,
     )
     return Reply()
 

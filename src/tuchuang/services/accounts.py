@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from tuchuang.db import MetadataStore
 from tuchuang.db.retry import transactions
 from tuchuang.errors import Conflict
 from tuchuang.services.clock import Clock, local_time
+from tuchuang.services.hashing import Busy, PasswordWork
 from tuchuang.services.outcomes import Outcome, Refused
-from tuchuang.services.throttle import LoginThrottle
+from tuchuang.services.throttle import LoginThrottle, RegistrationLimit
 from tuchuang.sessions import SessionStore
 
 PASSWORD_MD5 = re.compile(r"[0-9a-fA-F]{32}")
@@ -30,29 +28,36 @@ class Accounts:
         self,
         store: MetadataStore,
         sessions: SessionStore,
-        hasher: PasswordHasher,
+        passwords: PasswordWork,
         clock: Clock,
         new_token: Callable[[], str],
         session_ttl: int,
         throttle: LoginThrottle,
+        registrations: RegistrationLimit,
     ) -> None:
         self.throttle = throttle
         self.store = store
         self.sessions = sessions
-        self.hasher = hasher
+        self.passwords = passwords
+        self.registrations = registrations
         self.clock = clock
         self.new_token = new_token
         self.session_ttl = session_ttl
-        self._dummy_hash = hasher.hash("0" * 32)
+        self._dummy_hash = passwords.hasher.hash("0" * 32)
 
-    def register(self, user: str, nick: str, pwd_md5: str, phone: str, email: str) -> None:
+    def register(self, user: str, nick: str, pwd_md5: str, phone: str, email: str, client_addr: str) -> None:
         if not (valid_name(user) and 0 < len(nick) <= 32 and nick.isprintable()):
             raise Refused(Outcome.FAIL, "user or nick name invalid")
         if not PASSWORD_MD5.fullmatch(pwd_md5) or len(phone) > 16 or len(email) > 64:
             raise Refused(Outcome.FAIL, "password, phone or email invalid")
         if email and not EMAIL.fullmatch(email):
             raise Refused(Outcome.FAIL, "email invalid")
-        password = self.hasher.hash(pwd_md5.lower())
+        with self.store.read() as tx:  # a taken name costs no hashing
+            if tx.user_exists(user):
+                raise Refused(Outcome.USER_EXISTS)
+        if not self.registrations.allow(client_addr, int(self.clock())):
+            raise Refused(Outcome.FAIL, "too many registrations from this address")
+        password = self.passwords.hash(pwd_md5.lower())
         try:
             for attempt in transactions(self.store):
                 with attempt as tx:
@@ -79,19 +84,25 @@ class Accounts:
         with self.store.read() as tx:
             stored = tx.password_hash(user)
         # Unknown users cost the same hash as known ones: no enumeration by timing.
-        if not self._matches(stored or self._dummy_hash, pwd_md5.lower()) or stored is None:
+        try:
+            matches = self.passwords.verify(stored or self._dummy_hash, pwd_md5.lower())
+        except Busy:
+            self.throttle.withdraw(user, client_addr)  # not checked: not a guess
+            raise
+        if not matches or stored is None:
             raise Refused(Outcome.FAIL)  # already counted
         self.throttle.succeeded(user, client_addr)
-        if self.hasher.check_needs_rehash(stored):
-            rehashed = self.hasher.hash(pwd_md5.lower())  # not inside a transaction: it is slow
-            with self.store.single() as tx:
-                tx.set_password_hash(user, rehashed)
+        if self.passwords.needs_rehash(stored):
+            self._rehash(user, pwd_md5.lower())
         token = self.new_token()
         self.sessions.open(user, token, client_addr, int(self.clock()), self.session_ttl)
         return token
 
-    def _matches(self, stored: str, pwd_md5: str) -> bool:
+    def _rehash(self, user: str, pwd_md5: str) -> None:
+        """Store the hash again with today's parameters; when busy, the next login does it."""
         try:
-            return self.hasher.verify(stored, pwd_md5)
-        except (VerificationError, InvalidHashError):
-            return False
+            rehashed = self.passwords.hash(pwd_md5)  # not inside a transaction: it is slow
+        except Busy:
+            return
+        with self.store.single() as tx:
+            tx.set_password_hash(user, rehashed)

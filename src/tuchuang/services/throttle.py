@@ -70,8 +70,27 @@ class LoginThrottle:
                 wait = max(wait, before + p.window(failures - 1, limit) - now)
         return max(wait, 0)
 
+    def withdraw(self, user: str, client_addr: str) -> None:
+        """Take back an attempt whose password was never checked (the server was busy)."""
+        for key in self._keys(user, client_addr):
+            self.store.undo(key)
+
     def succeeded(self, user: str, client_addr: str) -> None:
         # The user's count goes; the address keeps its record, less this successful attempt.
         user_key, addr_key = self._keys(user, client_addr)
         self.store.clear(user_key)
         self.store.undo(addr_key)
+
+
+class RegistrationLimit:
+    """At most `per_addr` registrations from one client address per hour: each costs a password
+    hash and a row, and a script could otherwise fill the user table."""
+
+    def __init__(self, store: FailureStore, per_addr: int, window_seconds: int = 3600) -> None:
+        self.store = store
+        self.per_addr = per_addr
+        self.window = window_seconds
+
+    def allow(self, client_addr: str, now: int) -> bool:
+        count, _ = self.store.add(f"reg:{client_addr}", now, self.window)
+        return count <= self.per_addr
