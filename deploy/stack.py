@@ -8,7 +8,8 @@ Used by `.ci/run` for the end-to-end suite and by the benchmark. nginx gets depl
 with only its paths and ports rewritten to the root directory; gunicorn gets deploy/gunicorn.conf.py.
 Run as root, nginx's workers run as www-data as in a real install, so the store must be readable
 by them; gunicorn runs as the invoking user (here the interpreter may live where www-data cannot
-read it). `up` prints the environment for tests/e2e; every process
+read it). `up` prints the environment for tests/e2e and saves the app's settings in <root>/app.env
+(`set -a; . <root>/app.env; set +a; tuchuang fsck` checks the stack's data); every process
 it starts is recorded in <root>/stack.json and ended by `down`, by pid.
 """
 
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import subprocess
@@ -53,10 +55,11 @@ http {{
 """
 
 
-def render_site(root: Path, port: int, app_port: int, max_body: str) -> str:
+def render_site(root: Path, port: int, app_port: int, max_body: str, store: Path | None = None) -> str:
     """deploy/nginx/tuchuang.conf with its paths and ports moved; nothing else changes."""
     text = (DEPLOY / "nginx" / "tuchuang.conf").read_text()
     replacements = {
+        "/var/lib/tuchuang/storage/": f"{store or root / 'storage'}/",
         "/var/lib/tuchuang": str(root),
         "listen 80;": f"listen 127.0.0.1:{port};",
         "server 127.0.0.1:8080;": f"server 127.0.0.1:{app_port};",
@@ -100,11 +103,43 @@ def wait_ready(url: str, procs: dict[str, subprocess.Popen], limit: float = 60) 
     raise RuntimeError(f"{url} not ready after {limit}s: {last}")
 
 
+def check_store(store: Path, fastdfs: bool) -> None:
+    """Refuse to start on a store path that cannot be the one the blobs are in.
+
+    With FastDFS the app writes through the storage server and nginx serves the files from its
+    store_path0 on this host: a wrong path starts fine and then answers 404 for every download.
+    """
+    if not fastdfs:
+        store.mkdir(parents=True, exist_ok=True)
+        return
+    marker = store / "data" / "00" / "00"
+    if not marker.is_dir():
+        raise SystemExit(
+            f"--store-path {store}: no FastDFS store here ({marker} is missing). Give the storage "
+            "server's store_path0 (storage.conf) as it is mounted on this host."
+        )
+
+
+def save_env(path: Path, env: dict[str, str]) -> None:
+    """The app's settings as a shell file: `set -a; . app.env; set +a; tuchuang fsck`."""
+    lines = [
+        f"{key}={shlex.quote(value)}"
+        for key, value in sorted(env.items())
+        if key.startswith("TUCHUANG_") and not key.startswith(("TUCHUANG_TEST_", "TUCHUANG_E2E_", "TUCHUANG_BENCH_"))
+    ]
+    path.write_text("# the settings of the app of this stack (deploy/stack.py)\n" + "\n".join(lines) + "\n")
+    path.chmod(0o600)  # a database URL may carry a password
+
+
 def up(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve()
     if (root / "stack.json").exists():
         raise SystemExit(f"{root}/stack.json exists: run `down` first")
-    for sub in ("storage", "nginx-spool", "data", "logs", "nginx-tmp", "spool"):
+    if args.fdfs_trackers and not args.store_path:
+        raise SystemExit("--fdfs-trackers needs --store-path: the storage server's store_path0 on this host")
+    store = Path(args.store_path).resolve() if args.store_path else root / "storage"
+    check_store(store, bool(args.fdfs_trackers))
+    for sub in ("nginx-spool", "data", "logs", "nginx-tmp", "spool"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
     as_root = os.geteuid() == 0
@@ -112,7 +147,7 @@ def up(args: argparse.Namespace) -> int:
         entry = pwd.getpwnam(RUN_AS)
         os.chown(root / "nginx-spool", entry.pw_uid, entry.pw_gid)
 
-    (root / "tuchuang.conf").write_text(render_site(root, args.port, args.app_port, args.max_body))
+    (root / "tuchuang.conf").write_text(render_site(root, args.port, args.app_port, args.max_body, store))
     (root / "nginx.conf").write_text(
         MAIN_CONF.format(
             root=root,
@@ -127,13 +162,15 @@ def up(args: argparse.Namespace) -> int:
         "TUCHUANG_HOST": "127.0.0.1",
         "TUCHUANG_PORT": str(args.app_port),
         "TUCHUANG_DATA_DIR": str(root / "data"),
-        "TUCHUANG_STORE_PATH": str(root / "storage"),
+        "TUCHUANG_STORE_PATH": str(store),
         "TUCHUANG_SPOOL_DIR": str(root / "spool"),
         "TUCHUANG_PROXY_SPOOL_DIR": str(root / "nginx-spool"),
         "TUCHUANG_TRUSTED_PROXIES": "127.0.0.1",
         "TUCHUANG_WORKERS": str(args.workers),
         "TUCHUANG_THREADS": str(args.threads),
         "TUCHUANG_LOG_LEVEL": args.log_level,
+        # Every test client registers from loopback; a real install keeps the default.
+        "TUCHUANG_REGISTRATIONS_PER_ADDR": os.environ.get("TUCHUANG_REGISTRATIONS_PER_ADDR", "100000"),
     }
     if args.database_url:
         env["TUCHUANG_DATABASE_URL"] = args.database_url
@@ -146,6 +183,7 @@ def up(args: argparse.Namespace) -> int:
         env["TUCHUANG_BLOB_STORE"] = "fastdfs"
         env["TUCHUANG_FDFS_TRACKERS"] = args.fdfs_trackers
 
+    save_env(root / "app.env", env)
     tuchuang = shutil.which("tuchuang", path=os.path.dirname(sys.executable)) or "tuchuang"
     with open(root / "logs" / "db-upgrade.log", "ab") as log:
         subprocess.run([tuchuang, "db", "upgrade"], env=env, check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -176,7 +214,7 @@ def up(args: argparse.Namespace) -> int:
         "url": url,
         "app_url": f"http://127.0.0.1:{args.app_port}",
         "proxy_spool_dir": str(root / "nginx-spool"),
-        "store_path": str(root / "storage"),
+        "store_path": str(store),
     }
     (root / "stack.json").write_text(json.dumps(state, indent=2))
     try:
@@ -191,6 +229,7 @@ def up(args: argparse.Namespace) -> int:
     print(f"TUCHUANG_E2E_APP_URL={state['app_url']}")
     print(f"TUCHUANG_E2E_PROXY_SPOOL_DIR={state['proxy_spool_dir']}")
     print(f"TUCHUANG_E2E_STORE_PATH={state['store_path']}")
+    print(f"TUCHUANG_E2E_APP_ENV={root / 'app.env'}")
     return 0
 
 
@@ -250,7 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--create-database", action="store_true", help="drop and create that database first")
     start.add_argument("--redis-url")
     start.add_argument("--redis-prefix", default="tuchuang-stack:")
-    start.add_argument("--fdfs-trackers", help="host:port,… to store blobs in FastDFS")
+    start.add_argument("--fdfs-trackers", help="host:port,… to store blobs in FastDFS (needs --store-path)")
+    start.add_argument(
+        "--store-path", help="where the blobs are on this host (default <root>/storage; FastDFS: its store_path0)"
+    )
     start.add_argument("--workers", type=int, default=2)
     start.add_argument("--threads", type=int, default=8)
     start.add_argument("--nginx-workers", default="auto")

@@ -214,3 +214,42 @@ def test_oversized_json_never_breaks_other_requests(web) -> None:
         b'{"code":"111","token":"111","num":"0"}',
         b'{"code":1}',
     } | {b for b in bodies if b.isdigit()}
+
+
+def test_fsck_runs_against_the_stack(web) -> None:
+    """Item 21: the stack saves its app's settings, so `tuchuang fsck` checks the same store and
+    database as the running app: a blob removed behind its back is reported by file id."""
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    env_file = os.environ.get("TUCHUANG_E2E_APP_ENV")
+    if not env_file:
+        import pytest
+
+        pytest.skip("TUCHUANG_E2E_APP_ENV is not set (deploy/stack.py prints it)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUCHUANG_")}
+    for line in Path(env_file).read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key] = shlex.split(value)[0] if value else ""
+    d = Dialect("api")
+    user, token = new_user(web, d, "fsck")
+    content = os.urandom(5000)
+    assert upload(web, d, user, token, "checked.bin", content)["code"] == 0
+    [item] = my_files(web, d, user, token)["files"]
+    file_id = item["url"].split("/", 3)[3]
+    blob = Path(env["TUCHUANG_STORE_PATH"]) / "data" / file_id.split("/M00/", 1)[1]
+    assert blob.is_file()
+    fsck = [sys.executable, "-m", "tuchuang.cli", "fsck"]
+    moved = blob.with_name(blob.name + ".away")
+    shutil.move(blob, moved)
+    try:
+        report = subprocess.run(fsck, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.move(moved, blob)
+    assert report.returncode in (2, 3), report.stdout + report.stderr
+    assert file_id in report.stdout + report.stderr
+    healthy = subprocess.run(fsck, env=env, capture_output=True, text=True, timeout=120)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
