@@ -7,6 +7,7 @@ It starts nginx + gunicorn with the deploy/ configs (deploy/stack.py) on MariaDB
 or FastDFS when TUCHUANG_BENCH_FDFS_TRACKERS names a tracker. It measures:
 - req/s and p50/p99 latency with wrk (-t2 -c32) for the JSON endpoints in both dialects, each also
   as a ratio to /healthz (a trivial JSON endpoint behind the same nginx + gunicorn), login apart;
+- a cheap endpoint's p99 alone and under a flood of logins (argon2id each): target within 2x;
 - upload throughput through nginx -> app -> store for 1 MiB, 30 MiB and 1 GiB bodies against
   `dd conv=fsync` of the same bytes on the same disk, and the workers' RSS growth during 1 GiB;
 - download throughput of a 100 MiB file from nginx (the store), nginx (a plain static file) and
@@ -140,20 +141,20 @@ def lua_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def wrk(url: str, method: str, path: str, bodies: list[str], args: argparse.Namespace, work: Path) -> dict:
-    script = work / "wrk.lua"
+def wrk_command(url: str, method: str, path: str, bodies: list[str], load: str, script: Path) -> list[str]:
+    """wrk with `load` (its -t -c -d options as one string) over the request bodies in turn."""
     script.write_text(LUA.format(method=method, path=path, bodies=", ".join(lua_string(b) for b in bodies or [""])))
-    cmd = [
-        "wrk",
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{args.duration}s",
-        "--latency",
-        "-s",
-        str(script),
-        url,
-    ]
+    return ["wrk", *load.split(), "--latency", "-s", str(script), url]
+
+
+def wrk(url: str, method: str, path: str, bodies: list[str], args: argparse.Namespace, work: Path) -> dict:
+    load = f"-t{args.threads} -c{args.connections} -d{args.duration}s"
+    cmd = wrk_command(url, method, path, bodies, load, work / "wrk.lua")
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60, check=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = {}
     for pct in ("50", "99"):
@@ -261,6 +262,86 @@ def run_json(base: str, data: dict[str, Any], args: argparse.Namespace, work: Pa
          "non_2xx": 0, "socket_errors": "", "ceiling_rps": median, "ratio": 1.0, "login": False},
     )  # fmt: skip
     return results
+
+
+class LoginFlood(threading.Thread):
+    """Correct logins at a fixed rate from `connections` keep-alive connections, like many clients
+    of a busy site (the review's flood was ~25/s); counts successes and refusals."""
+
+    def __init__(self, base: str, bodies: list[str], rate: float, connections: int, seconds: float) -> None:
+        super().__init__(daemon=True)
+        self.base, self.bodies, self.rate, self.connections, self.seconds = base, bodies, rate, connections, seconds
+        self.ok = self.refused = self.errors = 0
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        senders = [threading.Thread(target=self.send, args=(n,), daemon=True) for n in range(self.connections)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join(self.seconds + 60)
+
+    def send(self, n: int) -> None:
+        import http.client
+
+        port = int(self.base.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        interval = self.connections / self.rate
+        start = time.monotonic() + n * interval / self.connections
+        k = 0
+        while True:
+            due = start + k * interval
+            if due - start > self.seconds:
+                break
+            time.sleep(max(0.0, due - time.monotonic()))
+            body = self.bodies[(n + k) % len(self.bodies)]
+            k += 1
+            try:
+                conn.request("POST", "/api/login", body=body, headers={"Content-Type": "application/json"})
+                reply = json.loads(conn.getresponse().read())
+                outcome = "ok" if reply.get("code") == 0 else "refused"
+            except (OSError, ValueError):
+                conn.close()
+                outcome = "errors"
+            with self.lock:
+                setattr(self, outcome, getattr(self, outcome) + 1)
+        conn.close()
+
+
+def run_flood(base: str, data: dict[str, Any], args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """A cheap endpoint's latency alone, then under a flood of correct logins (argon2id each):
+    the flood may get refusals, the others' p99 must stay within 2x (issue 10, item 12)."""
+    users = data["users"]
+    count = [json.dumps({"user": u["user"], "token": u["token"]}) for u in users]
+    # --flood-control sends malformed passwords, refused before any hashing: the noise floor.
+    pwd = "not an md5" if args.flood_control else PWD
+    logins = [json.dumps({"user": u["user"], "pwd": pwd}) for u in users]
+    path = "/api/myfiles?cmd=count"
+    probe = argparse.Namespace(**{**vars(args), "connections": args.probe_connections})
+    quiet = wrk(base + path, "POST", path, count, probe, work)
+    flood = LoginFlood(base, logins, args.flood_rate, 16, args.duration + 5)
+    flood.start()
+    time.sleep(3)  # the flood is under way
+    loaded = wrk(base + path, "POST", path, count, probe, work)
+    flood.join(args.duration + 120)
+    ratio = round(loaded["p99_ms"] / max(quiet["p99_ms"], 0.001), 2)
+    sent = flood.ok + flood.refused + flood.errors
+    log(f"flood: myfiles count p99 {quiet['p99_ms']} ms alone, {loaded['p99_ms']} ms under {args.flood_rate} "
+        f"logins/s ({flood.ok} ok, {flood.refused} refused, {flood.errors} errors of {sent}): x{ratio}")  # fmt: skip
+    return {
+        "endpoint": "api myfiles?cmd=count",
+        "probe": f"wrk -t{args.threads} -c{args.probe_connections} -d{args.duration}s",
+        "quiet": quiet,
+        "under_flood": loaded,
+        "flood": {
+            "rate": args.flood_rate,
+            "control": args.flood_control,
+            "ok": flood.ok,
+            "refused": flood.refused,
+            "errors": flood.errors,
+        },
+        "p99_ratio": ratio,
+    }
 
 
 # -- uploads ---------------------------------------------------------------------------------------
@@ -535,14 +616,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large-mib", type=int, default=1024)
     parser.add_argument("--download-mib", type=int, default=100)
     parser.add_argument("--download-runs", type=int, default=9)
-    parser.add_argument("--only", choices=["json", "upload", "download"], action="append")
+    parser.add_argument("--flood-control", action="store_true", help="flood with logins refused unhashed")
+    parser.add_argument("--probe-connections", type=int, default=4, help="wrk connections beside the flood")
+    parser.add_argument("--flood-rate", type=float, default=50, help="logins/s of the login flood (default 50)")
+    parser.add_argument("--only", choices=["json", "flood", "upload", "download"], action="append")
     parser.add_argument("--label", default="", help="a note stored with the results")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
     mysql = os.environ.get("TUCHUANG_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306")
     redis_url = os.environ.get("TUCHUANG_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
     trackers = os.environ.get("TUCHUANG_BENCH_FDFS_TRACKERS")
-    only = set(args.only or ["json", "upload", "download"])
+    only = set(args.only or ["json", "flood", "upload", "download"])
 
     for sig in (signal.SIGTERM, signal.SIGHUP):  # stopped from outside: still end what we started
         signal.signal(sig, stop_on_signal)
@@ -583,6 +667,8 @@ def main(argv: list[str] | None = None) -> int:
         data = seed(web)
         if "json" in only:
             results["json"] = run_json(base, data, args, work)
+        if "flood" in only:
+            results["flood"] = run_flood(base, data, args, work)
         if "upload" in only:
             results["upload"] = run_uploads(base, web, state, data["users"][0], args, work)
         if "download" in only:

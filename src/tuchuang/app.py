@@ -128,7 +128,7 @@ def build_services(
         failures,
         ThrottlePolicy(per_user=config.login_max_failures, per_addr=config.login_max_failures_per_addr),
     )
-    passwords = PasswordWork(hasher, config.hash_threads, config.hash_queue)
+    passwords = PasswordWork(hasher, config.hash_threads, config.hash_queue, config.hash_share)
     registrations = RegistrationLimit(failures, config.registrations_per_addr)
     accounts = Accounts(store, sessions, passwords, clock, token_factory, config.session_ttl, throttle, registrations)
     files = Files(store, blobs, clock, config.instant_upload, ranking)

@@ -59,7 +59,8 @@ class Config:
     login_max_failures_per_addr: int = 30
     registrations_per_addr: int = 20  # per hour
     hash_threads: int = 1  # per worker process
-    hash_queue: int = 16  # password checks waiting per worker before more are refused at once
+    hash_queue: int = 2  # password checks waiting per worker (keep well below THREADS) before more are refused
+    hash_share: float = 0.5  # of one core, at most, for each worker's password hashing
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     log_level: str = "INFO"
@@ -135,6 +136,7 @@ class Config:
             ("REGISTRATIONS_PER_ADDR", self.registrations_per_addr > 0, "must be positive"),
             ("HASH_THREADS", self.hash_threads > 0, "must be positive"),
             ("HASH_QUEUE", self.hash_queue > 0, "must be positive"),
+            ("HASH_SHARE", 0 < self.hash_share <= 1, "must be more than 0 and at most 1"),
             ("FDFS_CONNECT_TIMEOUT", self.fdfs_connect_timeout > 0, "must be positive"),
             ("FDFS_TIMEOUT", self.fdfs_timeout > 0, "must be positive"),
             (
@@ -215,6 +217,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "registrations_per_addr": int,
     "hash_threads": int,
     "hash_queue": int,
+    "hash_share": float,
     "argon2_time_cost": int,
     "argon2_memory_kib": int,
     "log_level": str.upper,

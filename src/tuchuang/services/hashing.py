@@ -1,11 +1,14 @@
 """Password hashing off the request threads: a few low-priority threads per worker, a short queue.
 
-argon2 is expensive on purpose. Run on the request threads, a flood of logins or registrations
-takes every core and every thread, and cheap requests wait behind it. Here each worker process
-hashes on `threads` threads (TUCHUANG_HASH_THREADS) at a lowered CPU priority (nice +10 on Linux),
-so the kernel gives other requests the cores first. At most `queue` hashes wait
-(TUCHUANG_HASH_QUEUE); one more is refused at once (Busy), and the endpoint answers its failure
-code instead of making everyone queue.
+argon2 is expensive on purpose (memory-hard: it also takes memory bandwidth and caches from
+everything else). Run on the request threads, a flood of logins or registrations takes every core
+and every thread, and cheap requests wait behind it. Here each worker process hashes on `threads`
+threads (TUCHUANG_HASH_THREADS) at the lowest CPU priority (SCHED_IDLE on Linux, else nice +10),
+and rests after each hash so hashing keeps to `share` of one core (TUCHUANG_HASH_SHARE). At most
+`waiting` hashes wait (TUCHUANG_HASH_QUEUE, kept below the request threads so they never all
+wait); one more is refused at once (Busy), and the endpoint answers its failure code.
+
+bench/run.py's flood section measures a cheap endpoint's p99 beside a login flood.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +29,21 @@ from tuchuang.services.outcomes import Outcome, Refused
 log = logging.getLogger(__name__)
 
 NICE = 10
+
+
+def _lower_priority() -> None:
+    """Let this thread run only when no other thread wants the CPU (Linux SCHED_IDLE, which needs
+    no privilege), else at nice +10. Linux sets both per thread, by the thread's id."""
+    tid = threading.get_native_id()
+    try:
+        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except (AttributeError, OSError) as exc:
+        log.debug("password threads cannot use SCHED_IDLE: %s", exc)
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + NICE, 19))
+    except (AttributeError, OSError) as exc:
+        log.debug("password threads keep the normal priority: %s", exc)
 
 
 class Busy(Refused):
@@ -53,8 +72,11 @@ class _Job:
 
 
 class PasswordWork:
-    def __init__(self, hasher: PasswordHasher, threads: int = 1, waiting: int = 16, timeout: float = 30.0) -> None:
+    def __init__(
+        self, hasher: PasswordHasher, threads: int = 1, waiting: int = 2, share: float = 1.0, timeout: float = 30.0
+    ) -> None:
         self.hasher = hasher
+        self._share = share
         self._threads = threads
         self._waiting = waiting
         self._timeout = timeout
@@ -100,17 +122,19 @@ class PasswordWork:
                 return
             self._jobs = queue.Queue(self._waiting)
             for n in range(self._threads):
-                threading.Thread(target=self._serve, args=(self._jobs,), name=f"argon2-{n}", daemon=True).start()
+                threading.Thread(
+                    target=self._serve, args=(self._jobs, self._share), name=f"argon2-{n}", daemon=True
+                ).start()
             self._pid = os.getpid()
 
     @staticmethod
-    def _serve(jobs: queue.Queue[_Job]) -> None:
-        try:  # Linux sets the priority of one thread by its id
-            tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + NICE, 19))
-        except (AttributeError, OSError) as exc:
-            log.debug("password threads keep the normal priority: %s", exc)
+    def _serve(jobs: queue.Queue[_Job], share: float) -> None:
+        _lower_priority()
         while True:
             job = jobs.get()
-            if not job.abandoned:
-                job.run()
+            if job.abandoned:
+                continue
+            began = time.monotonic()
+            job.run()
+            if share < 1.0:  # rest in proportion, so hashing keeps to its share of a core
+                time.sleep((time.monotonic() - began) * (1.0 / share - 1.0))
