@@ -67,7 +67,7 @@ def fastdfs_client(config: Config) -> FastDFSClient:
     trackers = [parse_address(t) for t in config.fdfs_trackers]
     if config.fdfs_client_conf is not None:
         trackers += trackers_from_client_conf(config.fdfs_client_conf)
-    return FastDFSClient(trackers, config.fdfs_connect_timeout, config.fdfs_timeout)
+    return FastDFSClient(trackers, config.fdfs_connect_timeout, config.fdfs_timeout, config.fdfs_retry_seconds)
 
 
 def redis_client(config: Config) -> redis.Redis | None:

@@ -52,6 +52,7 @@ class Config:
     fdfs_client_conf: Path | None = None
     fdfs_connect_timeout: float = 2.0
     fdfs_timeout: float = 30.0
+    fdfs_retry_seconds: float = 5.0  # an upload that could not start waits this long for a storage
     workers: int = 2
     threads: int = 8
     db_pool_size: int = 8
@@ -139,6 +140,7 @@ class Config:
             ("HASH_SHARE", 0 < self.hash_share <= 1, "must be more than 0 and at most 1"),
             ("FDFS_CONNECT_TIMEOUT", self.fdfs_connect_timeout > 0, "must be positive"),
             ("FDFS_TIMEOUT", self.fdfs_timeout > 0, "must be positive"),
+            ("FDFS_RETRY_SECONDS", 0 <= self.fdfs_retry_seconds <= 60, "must be 0-60"),
             (
                 "FDFS_TRACKERS",
                 self.blob_store != "fastdfs" or bool(self.fdfs_trackers or self.fdfs_client_conf),
@@ -209,6 +211,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "fdfs_client_conf": Path,
     "fdfs_connect_timeout": float,
     "fdfs_timeout": float,
+    "fdfs_retry_seconds": float,
     "workers": int,
     "threads": int,
     "db_pool_size": int,

@@ -160,3 +160,47 @@ def test_unroutable_tracker_connect_timeout(payload) -> None:
     """A tracker that never answers the SYN: the connect timeout bounds the wait."""
     client = FastDFSClient([Address("10.255.255.1", 22122)], connect_timeout=0.5, timeout=TIMEOUT)
     ends_in(StorageUnavailable, lambda: FastDFSBlobStore(client).put(payload, 0, 10, ""))
+
+
+def retrying_store(server: FakeFastDFS, seconds: float) -> FastDFSBlobStore:
+    return FastDFSBlobStore(FastDFSClient([parse_address(server.tracker)], 0.5, TIMEOUT, retry_seconds=seconds))
+
+
+def test_upload_waits_for_a_restarted_tracker_to_learn_its_storage(server, payload) -> None:
+    """Item 18: after a tracker restart it answers "no storage" (ENOENT) until the storage reports
+    again; an upload waits for that (bounded) instead of failing."""
+    import threading
+
+    store = retrying_store(server, 5.0)
+    try:
+        server.restart_tracker()
+        server.faults.tracker_status = errno.ENOENT
+        threading.Timer(1.0, lambda: setattr(server.faults, "tracker_status", 0)).start()
+        file_id = store.put(payload, 0, 10, "")
+        assert drain(store, file_id) == b"x" * 10
+    finally:
+        store.client.close()
+
+
+def test_upload_waits_for_a_restarting_storage(server, payload) -> None:
+    import threading
+
+    store = retrying_store(server, 5.0)
+    try:
+        server.stop_storage()
+        threading.Timer(1.0, server.start_storage).start()
+        assert drain(store, store.put(payload, 0, 10, "")) == b"x" * 10
+    finally:
+        store.client.close()
+
+
+def test_upload_retries_end_within_their_bound(server, payload) -> None:
+    store = retrying_store(server, 1.5)
+    try:
+        server.faults.tracker_status = errno.ENOENT
+        ends_in(StorageUnavailable, lambda: store.put(payload, 0, 10, ""))
+        server.faults.tracker_status = 0
+        server.faults.stall = True  # the body went out: never sent twice, one timeout and done
+        ends_in(StorageUnavailable, lambda: store.put(payload, 0, 10, ""))
+    finally:
+        store.client.close()

@@ -233,6 +233,10 @@ def _ip_field(body: bytes, fixed: int) -> tuple[str, bytes]:
     return body[GROUP_LEN : GROUP_LEN + size].rstrip(b"\0").decode("ascii"), body[GROUP_LEN + size :]
 
 
+class _NotStarted(StorageUnavailable):
+    """Nothing was sent to a storage: no tracker could name one, or it refused the connection."""
+
+
 class FastDFSClient:
     """Tracker queries and storage commands with pooled sockets and bounded waits."""
 
@@ -241,10 +245,12 @@ class FastDFSClient:
         trackers: Sequence[Address],
         connect_timeout: float = 2.0,
         timeout: float = 30.0,
+        retry_seconds: float = 0.0,
     ) -> None:
         if not trackers:
             raise ValueError("no FastDFS tracker configured")
         self.trackers = list(trackers)
+        self.retry_seconds = retry_seconds
         self.pool = ConnectionPool(connect_timeout, timeout)
         self._next = itertools.count()
 
@@ -262,10 +268,11 @@ class FastDFSClient:
                         conn.send(cmd, body)
                         return conn.reply(cmd)
                 except FdfsStatus as exc:
-                    raise StorageUnavailable(f"tracker {address}: {exc}") from exc
+                    failures.append(f"{address}: {exc}")  # e.g. ENOENT: it knows no active storage
+                    break
                 except OSError as exc:
                     failures.append(f"{address}: {exc}")
-        raise StorageUnavailable("no tracker answered: " + "; ".join(failures))
+        raise _NotStarted("no tracker could answer: " + "; ".join(failures))
 
     def query_store(self) -> StoreTarget:
         body = self._ask_tracker(QUERY_STORE, b"")
@@ -287,18 +294,47 @@ class FastDFSClient:
     # -- storage ---------------------------------------------------------------------------------
 
     def upload(self, source: Path, offset: int, length: int, ext: str) -> str:
+        """Store the range; retried while no byte has gone out, for up to `retry_seconds`.
+
+        A restarted tracker knows no storage until each storage's next report, and a storage may
+        be restarting: both refuse before the body is sent, so trying again (another tracker,
+        the storage it names then) is safe and usually succeeds within seconds."""
+        deadline = time.monotonic() + self.retry_seconds
+        delay = 0.2
+        while True:
+            try:
+                return self._upload(source, offset, length, ext)
+            except _NotStarted as exc:
+                if time.monotonic() + delay > deadline:
+                    raise StorageUnavailable(str(exc)) from exc
+                log.info("FastDFS upload not started (%s); trying again in %.1f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _upload(self, source: Path, offset: int, length: int, ext: str) -> str:
         target = self.query_store()
         head = struct.pack(">BQ", target.store_path_index, length) + ext.encode("ascii")[:EXT_LEN].ljust(EXT_LEN, b"\0")
         try:
-            with self.pool.connection(target.address) as conn, open(source, "rb") as src:
+            conn = self.pool.acquire(target.address)
+        except OSError as exc:
+            raise _NotStarted(f"storage {target.address}: {exc}") from exc
+        try:
+            with open(source, "rb") as src:
                 conn.send(UPLOAD_FILE, head, pkg_len=len(head) + length)
                 if length:
                     sent = conn.sock.sendfile(src, offset, length)  # kernel to kernel, no copy here
                     if sent != length:
                         raise ProtocolError(f"source ended after {sent} of {length} bytes")
                 reply = conn.reply(UPLOAD_FILE)
-        except (FdfsStatus, OSError) as exc:
+        except FdfsStatus as exc:
+            self.pool.release(conn)  # the error reply was read whole: the socket is in sync
             raise StorageUnavailable(f"upload to {target.address}: {exc}") from exc
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, OSError):
+                raise StorageUnavailable(f"upload to {target.address}: {exc}") from exc
+            raise
+        self.pool.release(conn)
         if len(reply) <= GROUP_LEN:
             raise StorageUnavailable(f"upload to {target.address}: short reply")
         return reply[:GROUP_LEN].rstrip(b"\0").decode("ascii") + "/" + reply[GROUP_LEN:].decode("ascii")

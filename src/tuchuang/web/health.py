@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from typing import Any
 
@@ -26,10 +27,20 @@ class Live:
 
 
 class Ready:
-    """`/readyz`: the database, the session store and the blob store each answer; 503 if not."""
+    """`/readyz`: the database, the session store and the blob store each answer; 503 if not.
+
+    The three checks run at once and the answer comes within BUDGET seconds whatever hangs: a
+    part that has not answered by then is "timeout". While a check of a part still hangs, later
+    probes do not start another one (they report "timeout" at once), so a stuck component cannot
+    pile up threads, one per probe.
+    """
+
+    BUDGET = 1.5
 
     def __init__(self, services: Any) -> None:
         self.services = services
+        self._lock = threading.Lock()
+        self._running: dict[str, threading.Thread] = {}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         checks = {
@@ -37,19 +48,43 @@ class Ready:
             "sessions": self._sessions,
             "blobs": self._blobs,
         }
-        results = {}
-        for name, check in checks.items():
-            try:
-                check()
-                results[name] = "ok"
-            except (TuchuangError, OSError) as exc:
-                log.warning("readiness: %s: %s", name, exc)
-                results[name] = "unavailable"
-        ok = all(v == "ok" for v in results.values())
+        results: dict[str, str] = {}
+        started: dict[str, threading.Thread] = {}
+        with self._lock:
+            for name, check in checks.items():
+                earlier = self._running.get(name)
+                if earlier is not None and earlier.is_alive():
+                    results[name] = "timeout"
+                    continue
+                thread = threading.Thread(target=self._run, args=(name, check, results), daemon=True)
+                self._running[name] = started[name] = thread
+                thread.start()
+        deadline = time.monotonic() + self.BUDGET
+        for thread in started.values():
+            thread.join(max(0.0, deadline - time.monotonic()))
+        report = {}
+        for name in checks:
+            outcome = results.get(name, "timeout")
+            if outcome == "timeout":
+                log.warning("readiness: %s did not answer within %.1f s", name, self.BUDGET)
+            report[name] = outcome
+        ok = all(v == "ok" for v in report.values())
         resp.status = falcon.HTTP_200 if ok else falcon.HTTP_503
-        resp.data = json.dumps({"status": "ok" if ok else "unavailable", "checks": results}).encode()
+        resp.data = json.dumps({"status": "ok" if ok else "unavailable", "checks": report}).encode()
         resp.content_type = falcon.MEDIA_JSON
         resp.cache_control = ["no-store"]
+
+    @staticmethod
+    def _run(name: str, check: Any, results: dict[str, str]) -> None:
+        try:
+            check()
+            results[name] = "ok"
+        except (TuchuangError, OSError) as exc:
+            log.warning("readiness: %s: %s", name, exc)
+            results[name] = "unavailable"
+        except Exception:
+            log.exception("readiness: %s failed", name)
+            results[name] = "unavailable"
 
     def _database(self) -> None:
         with self.services.store.read() as tx:
