@@ -21,7 +21,7 @@ preload_app = False  # no pools before fork
 # nginx hands over spooled uploads, so a request is short; a FastDFS upload of a 1 GiB body is
 # the longest thing a worker does.
 timeout = 300
-graceful_timeout = 30
+graceful_timeout = _config.graceful_timeout  # uploads in flight get this long on SIGTERM
 keepalive = 75  # longer than nginx's upstream keepalive (60 s): nginx closes first, never mid-request
 
 forwarded_allow_ips = ",".join(_config.trusted_proxies)
@@ -30,3 +30,10 @@ accesslog = None  # nginx logs every request; a second log line per request here
 errorlog = "-"
 loglevel = _config.log_level.lower()
 proc_name = "tuchuang"
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - a gunicorn hook
+    """Log the uploads a stop finishes or cuts (src/tuchuang/shutdown.py)."""
+    from tuchuang.shutdown import install
+
+    install(worker.cfg.graceful_timeout)

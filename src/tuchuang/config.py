@@ -54,6 +54,7 @@ class Config:
     fdfs_timeout: float = 30.0
     fdfs_retry_seconds: float = 5.0  # an upload that could not start waits this long for a storage
     workers: int = 2
+    graceful_timeout: int = 30  # seconds in-flight uploads get when the server is stopped
     threads: int = 8
     db_pool_size: int = 8
     login_max_failures: int = 5
@@ -130,6 +131,7 @@ class Config:
             ("SESSION_TTL", self.session_ttl > 0, "must be positive"),
             ("SESSION_CACHE_SECONDS", 0 <= self.session_cache_seconds <= 60, "must be 0-60"),
             ("WORKERS", self.workers > 0, "must be positive"),
+            ("GRACEFUL_TIMEOUT", 1 <= self.graceful_timeout <= 3600, "must be 1-3600"),
             ("THREADS", self.threads > 0, "must be positive"),
             ("DB_POOL_SIZE", self.db_pool_size > 0, "must be positive"),
             ("LOGIN_MAX_FAILURES", self.login_max_failures > 0, "must be positive"),
@@ -213,6 +215,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "fdfs_timeout": float,
     "fdfs_retry_seconds": float,
     "workers": int,
+    "graceful_timeout": int,
     "threads": int,
     "db_pool_size": int,
     "login_max_failures": int,

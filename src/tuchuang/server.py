@@ -23,7 +23,8 @@ class EmbeddedServer(BaseApplication):
             "worker_class": "gthread",
             "threads": self.config_.threads,
             "timeout": 120,
-            "graceful_timeout": 10,
+            "graceful_timeout": self.config_.graceful_timeout,
+            "post_worker_init": _watch_uploads,
             "keepalive": 5,
             "loglevel": self.config_.log_level.lower(),
             "proc_name": "tuchuang",
@@ -36,6 +37,12 @@ class EmbeddedServer(BaseApplication):
         from tuchuang.app import create_app
 
         return create_app(self.config_)
+
+
+def _watch_uploads(worker: Any) -> None:
+    from tuchuang.shutdown import install
+
+    install(worker.cfg.graceful_timeout)
 
 
 def run(config: Config) -> None:

@@ -13,6 +13,7 @@ from tuchuang.protocol.endpoint import Call, body_stream
 from tuchuang.protocol.fields import BadRequest, page, text
 from tuchuang.protocol.replies import Reply, listing
 from tuchuang.services.uploads import Credentials
+from tuchuang.shutdown import UPLOADS
 from tuchuang.upload.spool import BodyRefused, handed_spool, spool_body
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ def upload(call: Call) -> Reply:
         token_required=call.dialect == "api",  # D3: the /api upload carries a token
         cross_site=call.cross_site,
     )
-    with spooled_body(call) as spool:
+    size = call.req.content_length
+    what = f"upload from {call.client_addr}" + (f" ({size} bytes)" if size else "")
+    with UPLOADS.upload(what), spooled_body(call) as spool:
         call.services.uploads.accept(spool, credentials)
     return Reply()
 
