@@ -643,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
         "up", "--root", str(work / "stack"), "--port", str(port), "--app-port", str(app_port),
         "--database-url", db_url, "--create-database", "--redis-url", redis_url, "--redis-prefix", prefix,
         "--workers", str(args.workers), "--threads", str(args.app_threads), "--extra-conf", str(extra),
+        "--rate-limits", "relaxed",
     ]  # fmt: skip
     if trackers:
         up += ["--fdfs-trackers", trackers]

@@ -55,10 +55,22 @@ http {{
 """
 
 
-def render_site(root: Path, port: int, app_port: int, max_body: str, store: Path | None = None) -> str:
-    """deploy/nginx/tuchuang.conf with its paths and ports moved; nothing else changes."""
+# Test clients and the benchmark send everything from 127.0.0.1, far above what one real client
+# may; `--rate-limits relaxed` raises the per-address limits for them (nothing else changes).
+RELAXED = {
+    "rate=100r/s;": "rate=100000r/s;",
+    "rate=2r/s;": "rate=100000r/s;",
+    "tuchuang_connections 64;": "tuchuang_connections 10000;",
+}
+
+
+def render_site(
+    root: Path, port: int, app_port: int, max_body: str, store: Path | None = None, relaxed: bool = False
+) -> str:
+    """deploy/nginx/tuchuang.conf with its paths and ports moved (and, relaxed, its rate limits)."""
     text = (DEPLOY / "nginx" / "tuchuang.conf").read_text()
     replacements = {
+        **(RELAXED if relaxed else {}),
         "/var/lib/tuchuang/storage/": f"{store or root / 'storage'}/",
         "/var/lib/tuchuang": str(root),
         "listen 80;": f"listen 127.0.0.1:{port};",
@@ -147,7 +159,9 @@ def up(args: argparse.Namespace) -> int:
         entry = pwd.getpwnam(RUN_AS)
         os.chown(root / "nginx-spool", entry.pw_uid, entry.pw_gid)
 
-    (root / "tuchuang.conf").write_text(render_site(root, args.port, args.app_port, args.max_body, store))
+    (root / "tuchuang.conf").write_text(
+        render_site(root, args.port, args.app_port, args.max_body, store, args.rate_limits == "relaxed")
+    )
     (root / "nginx.conf").write_text(
         MAIN_CONF.format(
             root=root,
@@ -292,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--fdfs-trackers", help="host:port,… to store blobs in FastDFS (needs --store-path)")
     start.add_argument(
         "--store-path", help="where the blobs are on this host (default <root>/storage; FastDFS: its store_path0)"
+    )
+    start.add_argument(
+        "--rate-limits",
+        choices=["as-shipped", "relaxed"],
+        default="as-shipped",
+        help="relaxed: for load from one address",
     )
     start.add_argument("--workers", type=int, default=2)
     start.add_argument("--threads", type=int, default=8)

@@ -20,7 +20,7 @@ class EmbeddedServer(BaseApplication):
         settings: dict[str, Any] = {
             "bind": f"{self.config_.host}:{self.config_.port}",
             "workers": self.config_.workers,
-            "worker_class": "gthread",
+            "worker_class": "tuchuang.worker.Worker",  # gthread, guarded against slow clients
             "threads": self.config_.threads,
             "timeout": 120,
             "graceful_timeout": self.config_.graceful_timeout,
