@@ -61,6 +61,7 @@ RELAXED = {
     "rate=100r/s;": "rate=100000r/s;",
     "rate=2r/s;": "rate=100000r/s;",
     "tuchuang_connections 64;": "tuchuang_connections 10000;",
+    "tuchuang_uploads 4;": "tuchuang_uploads 10000;",
 }
 
 

@@ -38,6 +38,7 @@ from tuchuang.sessions.redis import RedisFailureStore, RedisSessionStore
 from tuchuang.sessions.sql import SqlFailureStore, SqlSessionStore
 from tuchuang.web.health import Live, Ready
 from tuchuang.web.share_page import SharePage
+from tuchuang.web.upload_gate import UploadGate
 
 
 @dataclass
@@ -134,7 +135,9 @@ def build_services(
     files = Files(store, blobs, clock, config.instant_upload, ranking)
     sharing_ = Sharing(store, clock, ranking)
     pictures = Pictures(store, clock, token_factory)
-    return Services(accounts, auth, files, Uploads(auth, files), sharing_, pictures, store, blobs, sessions)
+    return Services(
+        accounts, auth, files, Uploads(auth, files, config.uploads_per_addr), sharing_, pictures, store, blobs, sessions
+    )
 
 
 def create_app(config: Config, services: Services | None = None, **collaborators: Any) -> falcon.App:
@@ -150,6 +153,7 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     app.add_route("/api/share", share_page)
     app.add_route("/group1/M00/{d1}/{d2}/{name}", StoredFile(services.blobs))
     app.add_route("/api/openapi.json", OpenApiDocument())
+    app.add_route("/internal/upload-allowed", UploadGate(services, config))
     app.add_route("/healthz", Live())
     app.add_route("/readyz", Ready(services))
     return app

@@ -41,6 +41,8 @@ class Config:
     store_path: Path | None = None
     spool_dir: Path | None = None
     max_upload_bytes: int = 1025 << 20  # a 1 GiB file and its upload envelope
+    uploads_per_addr: int = 4  # uploads one client address may run at once (per worker)
+    spool_min_free: int = 512 << 20  # an upload that would leave less free space is refused
     public_url: str | None = None
     session_ttl: int = 86400
     session_cache_seconds: float = 5.0
@@ -128,6 +130,8 @@ class Config:
             ("LEGACY_AUTH", self.legacy_auth in LEGACY_AUTH_POLICIES, "session-ip|session|open"),
             ("BLOB_STORE", self.blob_store in ("local", "fastdfs"), "must be local or fastdfs"),
             ("MAX_UPLOAD_BYTES", self.max_upload_bytes > 0, "must be positive"),
+            ("UPLOADS_PER_ADDR", self.uploads_per_addr > 0, "must be positive"),
+            ("SPOOL_MIN_FREE", self.spool_min_free >= 0, "must be 0 or more"),
             ("SESSION_TTL", self.session_ttl > 0, "must be positive"),
             ("SESSION_CACHE_SECONDS", 0 <= self.session_cache_seconds <= 60, "must be 0-60"),
             ("WORKERS", self.workers > 0, "must be positive"),
@@ -202,6 +206,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "store_path": Path,
     "spool_dir": Path,
     "max_upload_bytes": _size,
+    "uploads_per_addr": int,
+    "spool_min_free": _size,
     "public_url": lambda raw: raw.rstrip("/"),
     "session_ttl": int,
     "session_cache_seconds": float,

@@ -24,7 +24,9 @@ OPS_PER_THREAD = 30
 
 @pytest.fixture
 def world(config):  # noqa: ANN001, ANN201
-    services = build_services(config.replace(db_pool_size=THREADS), hasher=FAST_HASHER)
+    # every racing client comes from one address: let each of them upload at once
+    config = config.replace(db_pool_size=THREADS, uploads_per_addr=THREADS)
+    services = build_services(config, hasher=FAST_HASHER)
     app = create_app(config, services)
     yield services, app
     services.store.close()

@@ -17,10 +17,12 @@ from tests.client import PWD, qt_upload_body
 from tests.integration.test_serve import call, free_port, request
 
 
-def start(cwd: Path) -> tuple[subprocess.Popen, int]:
+def start(cwd: Path, **settings: str) -> tuple[subprocess.Popen, int]:
+    """`tuchuang serve` in `cwd` with TUCHUANG_<name> settings; return it and its port."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUCHUANG_")}
     env["TUCHUANG_GRACEFUL_TIMEOUT"] = "4"
+    env.update({f"TUCHUANG_{k.upper()}": v for k, v in settings.items()})
     cmd = [sys.executable, "-m", "tuchuang.cli", "serve", "--port", str(port)]
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True

@@ -10,6 +10,7 @@ SELECT_LIVE_SESSION = "SELECT 1 FROM sessions WHERE user_name = %s AND expires_a
 SELECT_LIVE_SESSION_FROM = (
     "SELECT 1 FROM sessions WHERE user_name = %s AND client_addr = %s AND expires_at > %s LIMIT 1"
 )
+SELECT_SESSION_FROM = "SELECT 1 FROM sessions WHERE client_addr = %s AND expires_at > %s LIMIT 1"
 DELETE_EXPIRED_SESSIONS = "DELETE FROM sessions WHERE user_name = %s AND expires_at <= %s"
 
 
@@ -24,6 +25,9 @@ class SessionsTx(TxBase):
         if addr is None:
             return self._one(SELECT_LIVE_SESSION, user, now) is not None
         return self._one(SELECT_LIVE_SESSION_FROM, user, addr, now) is not None
+
+    def any_session_from(self, addr: str, now: int) -> bool:
+        return self._one(SELECT_SESSION_FROM, addr, now) is not None
 
     def delete_expired_sessions(self, user: str, now: int) -> None:
         self.execute(DELETE_EXPIRED_SESSIONS, user, now)

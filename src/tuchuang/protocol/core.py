@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tuchuang.config import Config
 from tuchuang.db.records import SharedFile, UserFile
 from tuchuang.protocol.endpoint import Call, body_stream
 from tuchuang.protocol.fields import BadRequest, page, text
 from tuchuang.protocol.replies import Reply, listing
+from tuchuang.services.outcomes import Outcome, Refused
 from tuchuang.services.uploads import Credentials
 from tuchuang.shutdown import UPLOADS
+from tuchuang.upload.envelope import declared_by_head
 from tuchuang.upload.spool import BodyRefused, handed_spool, spool_body
 
 log = logging.getLogger(__name__)
@@ -77,15 +81,23 @@ def upload(call: Call) -> Reply:
         token_required=call.dialect == "api",  # D3: the /api upload carries a token
         cross_site=call.cross_site,
     )
+    uploads = call.services.uploads
     size = call.req.content_length
     what = f"upload from {call.client_addr}" + (f" ({size} bytes)" if size else "")
-    with UPLOADS.upload(what), spooled_body(call) as spool:
-        call.services.uploads.accept(spool, credentials)
+    with uploads.slot(call.client_addr), UPLOADS.upload(what):
+        if call.req.get_header(SPOOL_HEADER) is None:  # the body is still to come: check what is here
+            uploads.check_early(credentials, None)
+
+        def check_head(head: bytes) -> None:
+            uploads.check_early(credentials, declared_by_head(head))
+
+        with spooled_body(call, check_head) as spool:
+            uploads.accept(spool, credentials)
     return Reply()
 
 
 @contextmanager
-def spooled_body(call: Call) -> Iterator[Path]:
+def spooled_body(call: Call, check_head: Callable[[bytes], None] | None = None) -> Iterator[Path]:
     """The request body in a spool file, removed afterwards whatever happens.
 
     Behind nginx the body is already spooled and its path arrives in X-Upload-File; nginx
@@ -96,12 +108,14 @@ def spooled_body(call: Call) -> Iterator[Path]:
     if handed is not None:
         yield proxied_spool(call, handed)
         return
+    room_for(config, call.req.content_length)
     try:
         spool = spool_body(
             body_stream(call.req),
             config.effective_spool_dir,
             config.max_upload_bytes,
             call.req.content_length,
+            check_head,
         )
     except BodyRefused as exc:
         raise BadRequest(str(exc)) from None
@@ -109,6 +123,16 @@ def spooled_body(call: Call) -> Iterator[Path]:
         yield spool
     finally:
         spool.unlink(missing_ok=True)
+
+
+def room_for(config: Config, size: int | None) -> None:
+    """Refuse a body that would leave less than TUCHUANG_SPOOL_MIN_FREE on the spool's disk."""
+    spool_dir = config.effective_spool_dir
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(spool_dir).free
+    if free - (size or 0) < config.spool_min_free:
+        log.warning("upload refused: %d bytes free in %s, %s asked", free, spool_dir, size or "a chunked body")
+        raise Refused(Outcome.FAIL, "the spool disk is full")
 
 
 def proxied_spool(call: Call, path_text: str) -> Path:

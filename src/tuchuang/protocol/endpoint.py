@@ -101,21 +101,19 @@ def body_stream(req: falcon.Request) -> Any:
 
 
 def drain(req: falcon.Request, limit: int = DRAIN_LIMIT) -> None:
-    """Read what is left of the body (at most `limit` bytes) before answering.
+    """Read what is left of a body of at most `limit` bytes before answering.
 
     gunicorn answers `Connection: keep-alive`, then discards at most 64 KiB of an unread body
     and closes the connection if more is left; nginx may already have sent the next request on
     that upstream connection, which then fails with 502. Reading the rest here keeps the
-    connection usable. Bodies beyond `limit` never come through nginx (it caps them lower).
+    connection usable. A larger or chunked body is left alone (nginx never sends one; a direct
+    client is answered at once, and its connection closed).
     """
-    stream = body_stream(req)
-    left = limit
+    length = req.content_length
+    if length is None or length > limit:
+        return
     try:
-        while left > 0:
-            chunk = stream.read(min(65536, left))
-            if not chunk:
-                return
-            left -= len(chunk)
+        req.bounded_stream.exhaust()
     except (OSError, ValueError):  # the client went away: nothing left to keep usable
         return
 

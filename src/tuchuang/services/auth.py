@@ -19,6 +19,22 @@ class Auth:
             return False
         return self.sessions.user_of(token, int(self.clock())) == user  # type: ignore[arg-type]
 
+    def live(self, token: object) -> bool:
+        """Whether `token` is any user's live session (before the user is known)."""
+        return well_formed(token) and self.sessions.user_of(token, int(self.clock())) is not None  # type: ignore[arg-type]
+
+    def may_start_upload(self, token: str | None, client_addr: str, cross_site: bool, legacy: bool) -> bool:
+        """Before an upload's body is taken, from its headers alone: could it be allowed at all?
+        A token must be live; a token-less legacy upload under `session-ip` needs some live
+        session from its address (the user is named in the body, checked after it)."""
+        if token is not None:
+            return self.live(token)
+        if cross_site:
+            return False  # D10
+        if legacy and self.legacy_policy == "session-ip":
+            return self.sessions.any_session_from(client_addr, int(self.clock()))
+        return True  # /api may carry its token in the body
+
     def require_token(self, user: str, token: object) -> None:
         if not self.verifies(user, token):
             raise Refused(Outcome.TOKEN_INVALID)

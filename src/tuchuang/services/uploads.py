@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tuchuang.services.auth import Auth
 from tuchuang.services.files import Files
 from tuchuang.services.outcomes import Outcome, Refused
-from tuchuang.upload.envelope import MalformedEnvelope, parse_envelope, verify_payload
+from tuchuang.upload.envelope import Declared, MalformedEnvelope, parse_envelope, verify_payload
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,42 @@ class Credentials:
 
 
 class Uploads:
-    def __init__(self, auth: Auth, files: Files) -> None:
+    def __init__(self, auth: Auth, files: Files, per_addr: int = 4) -> None:
         self.auth = auth
         self.files = files
+        self.per_addr = per_addr
+        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}
+
+    @contextmanager
+    def slot(self, client_addr: str) -> Iterator[None]:
+        """One of the `per_addr` uploads a client address may run at once (in this process)."""
+        with self._lock:
+            if self._running.get(client_addr, 0) >= self.per_addr:
+                raise Refused(Outcome.FAIL, f"{self.per_addr} uploads from {client_addr} already running")
+            self._running[client_addr] = self._running.get(client_addr, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._running[client_addr] - 1
+                if left:
+                    self._running[client_addr] = left
+                else:
+                    del self._running[client_addr]
+
+    def check_early(self, credentials: Credentials, declared: Declared | None) -> None:
+        """Refuse an upload on what arrived before its payload: a token in a header that is no live
+        session, or the user named at the start of the body who may not upload now. Everything is
+        checked again on the whole body; this only spares reading what would be refused."""
+        if credentials.token is not None and not self.auth.live(credentials.token):
+            raise Refused(Outcome.FAIL, "the upload's token is no live session")
+        if declared is None:
+            return
+        token = declared.token or credentials.token
+        if credentials.token_required and token is None:
+            raise Refused(Outcome.FAIL, "token required")
+        self.auth.require_tokenless(declared.user, token, credentials.client_addr, credentials.cross_site)
 
     def accept(self, spool: Path, credentials: Credentials) -> None:
         """Store the upload in `spool`; raise Refused(FAIL) on any defect."""

@@ -21,6 +21,9 @@ class SessionStore(Protocol):
     def has_live_session(self, user: str, client_addr: str | None, now: int) -> bool:
         """Whether `user` holds a live session (from `client_addr`, unless None)."""
 
+    def any_session_from(self, client_addr: str, now: int) -> bool:
+        """Whether any user holds a live session opened from `client_addr`."""
+
 
 def token_hash(token: str) -> str:
     """Tokens are stored hashed so a leaked table or Redis dump grants nothing."""

@@ -43,3 +43,6 @@ class CachedSessions:
 
     def has_live_session(self, user: str, client_addr: str | None, now: int) -> bool:
         return self.store.has_live_session(user, client_addr, now)
+
+    def any_session_from(self, client_addr: str, now: int) -> bool:
+        return self.store.any_session_from(client_addr, now)

@@ -37,7 +37,15 @@ class RedisSessionStore:
             pipe.zremrangebyscore(addrs, "-inf", now)
             pipe.zadd(addrs, {client_addr: now + ttl}, gt=True)
             pipe.expire(addrs, ttl)
+            pipe.set(self._from_key(client_addr), 1, ex=ttl)  # each login renews it: the latest expiry
             pipe.execute()
+
+    def _from_key(self, client_addr: str) -> str:
+        return f"{self.prefix}session-from:{client_addr}"
+
+    def any_session_from(self, client_addr: str, now: int) -> bool:
+        with translate_errors():
+            return bool(self.redis.exists(self._from_key(client_addr)))
 
     def user_of(self, token: str, now: int) -> str | None:
         with translate_errors():

@@ -68,6 +68,42 @@ def parse_envelope(path: Path) -> Envelope:
         return _parse_qt(f, total, boundary, headers, header_end + 4)
 
 
+@dataclass(frozen=True)
+class Declared:
+    """Who an upload says it comes from, known from the first bytes of its body."""
+
+    user: str
+    token: str | None
+
+
+def declared_by_head(head: bytes) -> Declared | None:
+    """The user (and token) named at the start of a body in the Qt client's or the API document's
+    shape, so an upload can be refused before the rest arrives. None when the start does not tell
+    (standard multipart may send its fields after the file; a malformed start fails later)."""
+    eol = head.find(b"\r\n")
+    if eol <= 0 or eol > BOUNDARY_LIMIT or re.search(rb"\s", head[:eol]):
+        return None
+    header_end = head.find(b"\r\n\r\n", eol)
+    if header_end < 0:
+        return None
+    headers = head[eol + 2 : header_end]
+    if _WHOLE_NAME.search(_header(headers, b"content-disposition") or b""):
+        return None
+    fields = _qt_fields(headers)
+    if not fields.get("user"):
+        return None
+    return Declared(fields["user"], fields.get("token"))
+
+
+def _qt_fields(headers: bytes) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for m in _PARAM.finditer(headers):
+        key = m.group(1).decode().lower()
+        if key not in fields:
+            fields[key] = _text(m.group(2) if m.group(2) is not None else m.group(3))
+    return fields
+
+
 def verify_payload(path: Path, envelope: Envelope) -> str:
     """The payload's md5 and size must equal the declared ones; return its SHA-256 (hex).
 
@@ -104,11 +140,7 @@ def verify_payload(path: Path, envelope: Envelope) -> str:
 
 
 def _parse_qt(f: BinaryIO, total: int, boundary: bytes, headers: bytes, start: int) -> Envelope:
-    fields: dict[str, str] = {}
-    for m in _PARAM.finditer(headers):
-        key = m.group(1).decode().lower()
-        if key not in fields:
-            fields[key] = _text(m.group(2) if m.group(2) is not None else m.group(3))
+    fields = _qt_fields(headers)
     user, filename, md5, size = _required(fields)
     end = _trailer_start(f, total, boundary, start)
     length = size if _marker_at(f, start + size, boundary) else None

@@ -5,18 +5,29 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1 << 20
+HEAD = 64 * 1024  # read first and shown to `check_head`: an envelope's header part fits in it
 
 
 class BodyRefused(Exception):
     """The body is too large, missing or ended early; nothing was kept."""
 
 
-def spool_body(stream: BinaryIO, spool_dir: Path, max_bytes: int, content_length: int | None) -> Path:
-    """Write the body to a new file in `spool_dir`; the caller removes it."""
+def spool_body(
+    stream: BinaryIO,
+    spool_dir: Path,
+    max_bytes: int,
+    content_length: int | None,
+    check_head: Callable[[bytes], None] | None = None,
+) -> Path:
+    """Write the body to a new file in `spool_dir`; the caller removes it.
+
+    `check_head` sees the first 64 KiB (or the whole body if shorter) before more is read; it
+    may raise to refuse the upload there, and the rest of the body is never read."""
     if content_length is not None and content_length > max_bytes:
         raise BodyRefused(f"body of {content_length} bytes exceeds {max_bytes}")
     spool_dir.mkdir(parents=True, exist_ok=True)
@@ -24,7 +35,7 @@ def spool_body(stream: BinaryIO, spool_dir: Path, max_bytes: int, content_length
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
-            total = _copy(stream, out, max_bytes, content_length)
+            total = _copy(stream, out, max_bytes, content_length, check_head)
         if content_length is not None and total != content_length:
             raise BodyRefused(f"body ended after {total} of {content_length} bytes")
         if total == 0:
@@ -35,14 +46,22 @@ def spool_body(stream: BinaryIO, spool_dir: Path, max_bytes: int, content_length
     return path
 
 
-def _copy(stream: BinaryIO, out: BinaryIO, max_bytes: int, content_length: int | None) -> int:
+def _copy(
+    stream: BinaryIO,
+    out: BinaryIO,
+    max_bytes: int,
+    content_length: int | None,
+    check_head: Callable[[bytes], None] | None,
+) -> int:
     total = 0
     limit = max_bytes if content_length is None else content_length
     while total < limit:
         try:
-            chunk = stream.read(min(CHUNK, limit - total))
+            chunk = stream.read(min(HEAD if total == 0 else CHUNK, limit - total))
         except (OSError, ValueError) as exc:  # client went away mid-body
             raise BodyRefused(f"body unreadable: {exc}") from exc
+        if total == 0 and check_head is not None:
+            check_head(chunk)
         if not chunk:
             break
         out.write(chunk)
