@@ -54,6 +54,21 @@ def test_ranges(blob_store, tmp_path: Path, offset: int, length: int | None) -> 
     assert read(blob_store, file_id, offset, length) == payload[offset:end]
 
 
+@pytest.mark.parametrize("size", [0, 1, 300_000])
+def test_a_blob_named_before_its_bytes(blob_store, tmp_path: Path, size: int) -> None:
+    """`named`, where a store calls it, gets the returned id while the blob is still empty; the
+    bytes follow (FastDFS: an appender file). Any store ends with exactly the range stored."""
+    payload = os.urandom(size)
+    path, offset = source(tmp_path, payload)
+    seen: list[tuple[str, int]] = []
+    file_id = blob_store.put(
+        path, offset, size, "bin", tag="ab" * 16, named=lambda fid: seen.append((fid, blob_store.stat(fid).size))
+    )
+    assert seen in ([], [(file_id, 0)])
+    assert blob_store.stat(file_id).size == size
+    assert read(blob_store, file_id) == payload
+
+
 def test_zero_length_read_needs_no_fetch(blob_store, tmp_path: Path) -> None:
     path, offset = source(tmp_path, b"")
     file_id = blob_store.put(path, offset, 0, "txt")

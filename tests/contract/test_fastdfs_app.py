@@ -50,3 +50,47 @@ def test_storage_down_is_a_failure_code_and_nothing_is_recorded(tmp_path, fake_f
     reply = client.call(d, "/md5", {"user": "bob", "token": token, "md5": md5_hex(content), "fileName": "a.txt"})
     assert reply["code"] == d.code("md5.upload")  # no row points at a blob that was never written
     services.store.close()
+
+
+def test_a_storage_dying_mid_write_leaves_nothing_behind(tmp_path, fake_fdfs) -> None:
+    """Item 3: FastDFS writes a blob in place, so a storage that dies mid-upload leaves a partial
+    file under a valid id. The id is recorded before the bytes go out (an appender file), so the
+    partial file is deleted: at once when the storage is back, else by fsck after its grace."""
+    from tuchuang.cache import NoRankingCache
+    from tuchuang.services.consistency import Fsck
+
+    config = Config(data_dir=tmp_path / "data")
+    upgrade(open_store(config.effective_database_url))
+    blobs = fastdfs_store(fake_fdfs.tracker, timeout=1.0, store_path=fake_fdfs.root)
+    services = build_services(config, hasher=FAST_HASHER, blobs=blobs)
+    client = Client(create_app(config, services))
+    d = Dialect("api")
+    token = client.user(d, "carol")
+
+    def stored() -> list:
+        return [p for p in (fake_fdfs.root / "data").rglob("*") if p.is_file()]
+
+    fake_fdfs.faults.die_mid_write = True
+    original_delete = blobs.client.delete
+
+    gone: list[str] = []
+
+    def storage_gone(group: str, remote: str) -> None:  # the crash took the storage with it
+        fake_fdfs.stop_storage()
+        gone.append(remote)
+        original_delete(group, remote)
+
+    blobs.client.delete = storage_gone  # type: ignore[method-assign]
+    content = os.urandom(300_000)
+    assert client.upload(d, "carol", "big.bin", content, token=token)["code"] == d.code("upload.fail")
+    [partial] = stored()
+    assert 0 < partial.stat().st_size < len(content)  # half of it, under its final name
+    fake_fdfs.faults.die_mid_write = False
+    if gone:
+        fake_fdfs.start_storage()
+    blobs.client.delete = original_delete  # type: ignore[method-assign]
+    report = Fsck(services.store, blobs, NoRankingCache(), grace_seconds=0).run(repair=True)
+    assert stored() == [], [f.line() for f in report.findings]
+    assert client.files(d, "carol", token)["files"] == []
+    assert client.upload(d, "carol", "big.bin", content, token=token)["code"] == d.code("upload.ok")
+    services.store.close()

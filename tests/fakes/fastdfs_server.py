@@ -29,6 +29,7 @@ class Faults:
     close_mid_upload_reply: bool = False  # take the upload, then close without replying
     stall: bool = False  # storage reads the request and never answers
     garbage_reply: bool = False  # storage answers with a header that is not a FastDFS reply
+    die_mid_write: bool = False  # write half of an upload's or append's bytes in place, then close
 
 
 @dataclass
@@ -176,8 +177,10 @@ class FakeFastDFS:
     # -- storage ---------------------------------------------------------------------------------
 
     def _storage(self, conn: socket.socket, cmd: int, pkg_len: int, status: int) -> bool:
-        if cmd == 11:
+        if cmd in (11, 23):  # upload, upload an appender file
             return self._upload(conn, pkg_len)
+        if cmd == 24:
+            return self._append(conn, pkg_len)
         body = _read(conn, pkg_len) if pkg_len else b""
         if body is None:
             return False
@@ -230,6 +233,8 @@ class FakeFastDFS:
         name = secrets.token_urlsafe(20)[:27] + (f".{ext}" if ext else "")
         final = self.root / "data" / d1 / d2 / name
         final.parent.mkdir(parents=True, exist_ok=True)
+        if self.faults.die_mid_write and size:
+            return self._die_writing(conn, final, size)  # FastDFS writes the final file in place
         tmp = final.with_name(final.name + ".tmp")
         with open(tmp, "wb") as out:
             remaining = size
@@ -254,6 +259,41 @@ class FakeFastDFS:
             return False
         self._reply(conn, self.group.encode().ljust(GROUP_LEN, b"\0") + f"M00/{d1}/{d2}/{name}".encode())
         return True
+
+    def _append(self, conn: socket.socket, pkg_len: int) -> bool:
+        """APPEND_FILE: name_len u64, size u64, the file name (M00/XX/YY/name), the bytes."""
+        head = _read(conn, 16)
+        if head is None:
+            return False
+        name_len, size = struct.unpack(">QQ", head)
+        name = _read(conn, name_len) if 0 < name_len < 256 else None
+        if name is None or pkg_len != 16 + name_len + size:
+            self._reply(conn, status=errno.EINVAL)
+            return False
+        path = self._local(self.group.encode().ljust(GROUP_LEN, b"\0") + name)
+        if path is None or not path.is_file():
+            _read(conn, size)
+            self._reply(conn, status=errno.ENOENT)
+            return True
+        if self.faults.die_mid_write and size:
+            return self._die_writing(conn, path, size)
+        with open(path, "ab") as out:
+            remaining = size
+            while remaining:
+                chunk = conn.recv(min(1 << 20, remaining))
+                if not chunk:
+                    return False
+                out.write(chunk)
+                remaining -= len(chunk)
+        self._reply(conn)
+        return True
+
+    def _die_writing(self, conn: socket.socket, path: Path, size: int) -> bool:
+        """Write half the bytes to `path` as they come, then drop the connection (a crash)."""
+        with open(path, "ab") as out:
+            out.write(_read(conn, size // 2) or b"")
+        os.chmod(path, 0o644)
+        return False
 
     def _download(self, conn: socket.socket, body: bytes) -> bool:
         offset, length = struct.unpack(">QQ", body[:16])

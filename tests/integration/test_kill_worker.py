@@ -110,8 +110,8 @@ def test_sigkill_mid_upload_leaves_no_row_without_blob(tmp_path: Path) -> None:
 class KillAfterPut(LocalBlobStore):
     """A blob store whose process dies by SIGKILL right after a blob is written."""
 
-    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "") -> str:
-        file_id = super().put(source, offset, length, ext, tag)
+    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "", named=None) -> str:  # noqa: ANN001
+        file_id = super().put(source, offset, length, ext, tag, named)
         os.kill(os.getpid(), signal.SIGKILL)
         return file_id  # never reached
 

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,7 @@ def test_a_dead_token_is_refused_before_the_body(served) -> None:
 def test_uploads_per_address_are_bounded(served) -> None:
     port, token = served
     running = [open_upload(port, "/upload", qt_head("owner")) for _ in range(2)]  # and they stall
+    time.sleep(1.0)  # both are being read (holding their slots) before the third arrives
     try:
         with open_upload(port, "/upload", qt_head("owner")) as third:
             assert answer(third) == {"code": "009"}

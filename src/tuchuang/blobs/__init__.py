@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -15,6 +15,9 @@ FILE_ID = re.compile(
 )
 
 
+Named = Callable[[str], None]  # told a new blob's file id before its bytes are written
+
+
 class BlobStat(NamedTuple):
     size: int
     mtime: float
@@ -23,10 +26,20 @@ class BlobStat(NamedTuple):
 class BlobStore(Protocol):
     """Where stored contents live; the local directory and FastDFS implement it."""
 
-    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "") -> str:
+    def put(
+        self,
+        source: Path,
+        offset: int,
+        length: int,
+        ext: str,
+        tag: str = "",
+        named: Named | None = None,
+    ) -> str:
         """Store `length` bytes of `source` from `offset`; return the new file id.
 
-        `tag` is the upload intent's token: a store that keeps partial writes names them by it."""
+        `tag` is the upload intent's token: a store that keeps partial writes names them by it.
+        A store that cannot do that (FastDFS) calls `named` with the file id before it writes the
+        bytes, so the caller can record it first; `named` may raise to stop the write."""
 
     def stat(self, file_id: str) -> BlobStat:
         """Return size and modification time; raise BlobNotFound."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from tuchuang.blobs import BlobStat, parse_file_id
+from tuchuang.blobs import BlobStat, Named, parse_file_id
 from tuchuang.errors import BlobNotFound, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ QUERY_STORE = 101  # TRACKER_PROTO_CMD_SERVICE_QUERY_STORE_WITHOUT_GROUP_ONE
 QUERY_FETCH = 102  # ..._QUERY_FETCH_ONE
 QUERY_UPDATE = 103  # ..._QUERY_UPDATE: the source storage, for delete
 UPLOAD_FILE = 11
+UPLOAD_APPENDER_FILE = 23  # a file that may be appended to: created empty, then written
+APPEND_FILE = 24
 DELETE_FILE = 12
 DOWNLOAD_FILE = 14
 QUERY_FILE_INFO = 22
@@ -293,51 +295,72 @@ class FastDFSClient:
 
     # -- storage ---------------------------------------------------------------------------------
 
-    def upload(self, source: Path, offset: int, length: int, ext: str) -> str:
+    def upload(self, source: Path, offset: int, length: int, ext: str, named: Named | None = None) -> str:
         """Store the range; retried while no byte has gone out, for up to `retry_seconds`.
 
         A restarted tracker knows no storage until each storage's next report, and a storage may
         be restarting: both refuse before the body is sent, so trying again (another tracker,
-        the storage it names then) is safe and usually succeeds within seconds."""
+        the storage it names then) is safe and usually succeeds within seconds.
+
+        With `named`, the blob is created empty first (an appender file), `named` gets its id,
+        and only then are the bytes appended: a storage that dies mid-write leaves a partial
+        file whose id is already recorded, so it can be found and removed later."""
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.2
         while True:
             try:
-                return self._upload(source, offset, length, ext)
+                target = self.query_store()
+                if named is None:
+                    return self._store(target, UPLOAD_FILE, source, offset, length, ext)
+                file_id = self._store(target, UPLOAD_APPENDER_FILE, source, 0, 0, ext)
+                break
             except _NotStarted as exc:
                 if time.monotonic() + delay > deadline:
                     raise StorageUnavailable(str(exc)) from exc
                 log.info("FastDFS upload not started (%s); trying again in %.1f s", exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+        named(file_id)
+        if length:
+            remote = file_id.partition("/")[2].encode("ascii")
+            head = struct.pack(">QQ", len(remote), length) + remote
+            try:
+                self._exchange(target.address, APPEND_FILE, head, source, offset, length)
+            except _NotStarted as exc:  # never again from the top: that would name another blob
+                raise StorageUnavailable(str(exc)) from exc
+        return file_id
 
-    def _upload(self, source: Path, offset: int, length: int, ext: str) -> str:
-        target = self.query_store()
+    def _store(self, target: StoreTarget, cmd: int, source: Path, offset: int, length: int, ext: str) -> str:
         head = struct.pack(">BQ", target.store_path_index, length) + ext.encode("ascii")[:EXT_LEN].ljust(EXT_LEN, b"\0")
+        reply = self._exchange(target.address, cmd, head, source, offset, length)
+        if len(reply) <= GROUP_LEN:
+            raise StorageUnavailable(f"upload to {target.address}: short reply")
+        return reply[:GROUP_LEN].rstrip(b"\0").decode("ascii") + "/" + reply[GROUP_LEN:].decode("ascii")
+
+    def _exchange(self, address: Address, cmd: int, head: bytes, source: Path, offset: int, length: int) -> bytes:
+        """Send `head` and `length` bytes of `source` as one command; return the reply's body."""
         try:
-            conn = self.pool.acquire(target.address)
+            conn = self.pool.acquire(address)
         except OSError as exc:
-            raise _NotStarted(f"storage {target.address}: {exc}") from exc
+            raise _NotStarted(f"storage {address}: {exc}") from exc
         try:
             with open(source, "rb") as src:
-                conn.send(UPLOAD_FILE, head, pkg_len=len(head) + length)
+                conn.send(cmd, head, pkg_len=len(head) + length)
                 if length:
                     sent = conn.sock.sendfile(src, offset, length)  # kernel to kernel, no copy here
                     if sent != length:
                         raise ProtocolError(f"source ended after {sent} of {length} bytes")
-                reply = conn.reply(UPLOAD_FILE)
+                reply = conn.reply(cmd)
         except FdfsStatus as exc:
             self.pool.release(conn)  # the error reply was read whole: the socket is in sync
-            raise StorageUnavailable(f"upload to {target.address}: {exc}") from exc
+            raise StorageUnavailable(f"upload to {address}: {exc}") from exc
         except BaseException as exc:
             conn.close()
             if isinstance(exc, OSError):
-                raise StorageUnavailable(f"upload to {target.address}: {exc}") from exc
+                raise StorageUnavailable(f"upload to {address}: {exc}") from exc
             raise
         self.pool.release(conn)
-        if len(reply) <= GROUP_LEN:
-            raise StorageUnavailable(f"upload to {target.address}: short reply")
-        return reply[:GROUP_LEN].rstrip(b"\0").decode("ascii") + "/" + reply[GROUP_LEN:].decode("ascii")
+        return reply
 
     def download(self, group: str, remote: str, offset: int = 0, length: int = 0) -> Download:
         """Start a download (length 0 = to the end); the reply header is read before returning."""
@@ -459,12 +482,26 @@ class FastDFSBlobStore:
         group, _, remote = file_id.partition("/")
         return group, remote
 
-    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "") -> str:
-        file_id = self.client.upload(source, offset, length, ext)
-        try:
-            parse_file_id(file_id)
-        except BlobNotFound:
-            raise StorageUnavailable(f"FastDFS returned an id of unexpected shape: {file_id!r}") from None
+    def put(
+        self,
+        source: Path,
+        offset: int,
+        length: int,
+        ext: str,
+        tag: str = "",
+        named: Named | None = None,
+    ) -> str:
+        def checked(file_id: str) -> None:
+            try:
+                parse_file_id(file_id)
+            except BlobNotFound:
+                raise StorageUnavailable(f"FastDFS returned an id of unexpected shape: {file_id!r}") from None
+            if named is not None:
+                named(file_id)
+
+        file_id = self.client.upload(source, offset, length, ext, checked if named is not None else None)
+        if named is None:
+            checked(file_id)
         return file_id
 
     def stat(self, file_id: str) -> BlobStat:

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tuchuang.blobs import FILE_ID, BlobStat, parse_file_id
+from tuchuang.blobs import FILE_ID, BlobStat, Named, parse_file_id
 from tuchuang.errors import BlobNotFound, StorageUnavailable
 
 CHUNK = 1 << 20
@@ -43,7 +43,16 @@ class LocalBlobStore:
             raise BlobNotFound(file_id)
         return self.root / "data" / m["d1"] / m["d2"] / (m["name"] + (m["ext"] or ""))
 
-    def put(self, source: Path, offset: int, length: int, ext: str, tag: str = "") -> str:
+    def put(
+        self,
+        source: Path,
+        offset: int,
+        length: int,
+        ext: str,
+        tag: str = "",
+        named: Named | None = None,
+    ) -> str:
+        # `named` is not needed here: a blob named by its intent's tag is found whatever happens.
         if _TAG.fullmatch(tag):  # named by its intent, so fsck finds it even if the id was never recorded
             d1, d2, name = tag[0:2].upper(), tag[2:4].upper(), tag
         else:

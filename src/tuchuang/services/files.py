@@ -116,17 +116,24 @@ class Files:
         token = secrets.token_hex(16)
         with self.store.single() as tx:
             tx.insert_intent(token, int(self.clock()))  # before the write: fsck may clean only its own
-        try:
-            file_id = self.blobs.put(source, offset, size, safe_extension(name), tag=token)
-        except BaseException:
-            # The local store removes its own partial write; FastDFS may have kept one whose id it
-            # never told us, so there the intent stays for fsck to report.
-            if getattr(self.blobs, "removes_failed_writes", False):
-                self._forget_intent(token)
-            raise
-        try:
+        named: list[str] = []
+
+        def record(file_id: str) -> None:  # FastDFS names the blob before its bytes go out
             with self.store.single() as tx:
                 tx.set_intent_file_id(token, file_id)
+            named.append(file_id)
+
+        try:
+            file_id = self.blobs.put(source, offset, size, safe_extension(name), tag=token, named=record)
+        except BaseException:
+            if named:  # a partial blob under a recorded id: delete it now, or fsck will
+                self._discard(named[0], token)
+            elif getattr(self.blobs, "removes_failed_writes", False):
+                self._forget_intent(token)  # the local store removed its own partial write
+            raise
+        try:
+            if not named:
+                record(file_id)
             sha256 = verify()
             for attempt in transactions(self.store):
                 with attempt as tx:
