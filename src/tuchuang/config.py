@@ -54,7 +54,7 @@ class Config:
     fdfs_client_conf: Path | None = None
     fdfs_connect_timeout: float = 2.0
     fdfs_timeout: float = 30.0
-    fdfs_retry_seconds: float = 5.0  # an upload that could not start waits this long for a storage
+    fdfs_retry_seconds: float = 15.0  # an upload that could not start waits this long for a storage
     workers: int = 2
     graceful_timeout: int = 30  # seconds in-flight uploads get when the server is stopped
     threads: int = 8

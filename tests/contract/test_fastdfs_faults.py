@@ -70,7 +70,6 @@ def test_upload_error_status_is_unavailable(server, store, payload, status: int)
 def test_tracker_refusing_is_unavailable_not_missing(server, store, payload) -> None:
     file_id = store.put(payload, 0, 10, "")
     server.faults.tracker_status = errno.ENOENT
-    ends_in(StorageUnavailable, lambda: store.put(payload, 0, 10, ""))
     ends_in(StorageUnavailable, lambda: store.stat(file_id))
     ends_in(StorageUnavailable, lambda: store.delete(file_id))
     server.faults.tracker_status = 0
@@ -202,5 +201,22 @@ def test_upload_retries_end_within_their_bound(server, payload) -> None:
         server.faults.tracker_status = 0
         server.faults.stall = True  # the body went out: never sent twice, one timeout and done
         ends_in(StorageUnavailable, lambda: store.put(payload, 0, 10, ""))
+    finally:
+        store.client.close()
+
+
+def test_uploads_go_to_the_last_storage_named_while_no_tracker_names_one(server, payload) -> None:
+    """Item 18: a restarted tracker knows no storage until the storage's next heartbeat (30 s by
+    default); the storage itself still takes uploads, so they go to the one named last."""
+    store = retrying_store(server, 0.0)  # no waiting: this is not the retry
+    try:
+        store.put(payload, 0, 10, "")
+        server.restart_tracker()
+        server.faults.tracker_status = errno.ENOENT
+        file_id = store.put(payload, 0, 20, "")
+        assert server.path_of(file_id).read_bytes() == b"x" * 20
+        fresh = retrying_store(server, 0.0)  # a client that never heard of a storage cannot
+        ends_in(StorageUnavailable, lambda: fresh.put(payload, 0, 10, ""))
+        fresh.client.close()
     finally:
         store.client.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 from argon2 import PasswordHasher
@@ -43,6 +44,13 @@ class CountingHasher(PasswordHasher):
     def verify(self, hash, password) -> bool:  # noqa: A002, ANN001
         self._hold()
         return super().verify(hash, password)
+
+
+def wait_until(condition, limit: float = 10.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -96,8 +104,7 @@ def test_a_full_queue_is_refused_at_once(hasher) -> None:
     assert hasher.started.acquire(timeout=10)  # one runs, held
     for t in callers[1:]:
         t.start()
-    while work._jobs.qsize() < 2:  # two wait
-        threading.Event().wait(0.01)
+    wait_until(lambda: work._jobs.qsize() == 2)  # two wait
     with pytest.raises(Busy):
         work.verify(stored, "secret")  # returns while the others are still held
     assert not hasher.release.is_set()
@@ -110,13 +117,13 @@ def test_a_full_queue_is_refused_at_once(hasher) -> None:
 def test_a_busy_login_fails_and_is_not_counted(config, hasher) -> None:  # noqa: ANN001
     services, client = build(config, hasher, hash_threads=1, hash_queue=1)
     client.register(API, "busy")
+    hasher.started = threading.Semaphore(0)  # forget the hashes so far (start-up, registration)
     hasher.release.clear()
     held = [threading.Thread(target=client.login, args=(API, "busy")) for _ in range(2)]
     held[0].start()
     assert hasher.started.acquire(timeout=10)
     held[1].start()
-    while services.accounts.passwords._jobs.qsize() < 1:
-        threading.Event().wait(0.01)
+    wait_until(lambda: services.accounts.passwords._jobs.qsize() == 1)
     failures = services.accounts.throttle.store
     before = failures.get("user:busy", 0, 3600)[0]
     reply = client.post("/api/login", {"user": "busy", "pwd": PWD})

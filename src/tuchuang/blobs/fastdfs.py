@@ -46,6 +46,7 @@ QUIT = 82
 FINFO_FLAGS = 1 | 2  # don't compute the crc32, don't log a missing file
 
 CHUNK = 256 << 10
+LAST_TARGET_SECONDS = 300  # how long the storage a tracker named stays a fallback for uploads
 MAX_REPLY = 4096  # every reply but a download is small; a larger one is a protocol error
 
 
@@ -255,6 +256,7 @@ class FastDFSClient:
         self.retry_seconds = retry_seconds
         self.pool = ConnectionPool(connect_timeout, timeout)
         self._next = itertools.count()
+        self._last_target: tuple[StoreTarget, float] | None = None  # the storage a tracker last named
 
     # -- tracker ---------------------------------------------------------------------------------
 
@@ -280,7 +282,24 @@ class FastDFSClient:
         body = self._ask_tracker(QUERY_STORE, b"")
         host, rest = _ip_field(body, GROUP_LEN + 9)
         port, index = struct.unpack(">QB", rest)
-        return StoreTarget(body[:GROUP_LEN].rstrip(b"\0").decode("ascii"), Address(host, port), index)
+        target = StoreTarget(body[:GROUP_LEN].rstrip(b"\0").decode("ascii"), Address(host, port), index)
+        self._last_target = (target, time.monotonic())
+        return target
+
+    def _store_target(self) -> StoreTarget:
+        """Where to upload: the storage a tracker names now, else the one it named last.
+
+        A restarted tracker knows no storage until each storage's next heartbeat (30 s by
+        default), but the storages themselves still take uploads: for a few minutes the last
+        storage named is used, if it answers."""
+        try:
+            return self.query_store()
+        except _NotStarted as exc:
+            if self._last_target is None or time.monotonic() - self._last_target[1] > LAST_TARGET_SECONDS:
+                raise
+            target = self._last_target[0]
+            log.info("no tracker names a storage (%s); uploading to the last one named, %s", exc, target.address)
+            return target
 
     def _query_storage(self, cmd: int, group: str, remote: str) -> Address:
         body = self._ask_tracker(cmd, _group_field(group) + remote.encode("ascii"))
@@ -309,7 +328,7 @@ class FastDFSClient:
         delay = 0.2
         while True:
             try:
-                target = self.query_store()
+                target = self._store_target()
                 if named is None:
                     return self._store(target, UPLOAD_FILE, source, offset, length, ext)
                 file_id = self._store(target, UPLOAD_APPENDER_FILE, source, 0, 0, ext)
