@@ -147,7 +147,8 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     for prefix, dialect in (("", legacy), ("/api", api)):
         for path, resource in endpoints(dialect, services, config).items():
             app.add_route(f"{prefix}/{path}", resource)
-    app.add_route("/api/sharepic", sharepic(services, config))
+    for path, resource in api_only(services, config).items():
+        app.add_route(f"/api/{path}", resource)
     share_page = SharePage(services, config)
     app.add_route("/share", share_page)
     app.add_route("/api/share", share_page)
@@ -204,6 +205,14 @@ def endpoints(dialect: ModuleType, services: Services, config: Config) -> dict[s
                 "pv": ("pv", sharing.dealsharefile_pv),
             },
         ),
+    }
+
+
+def api_only(services: Services, config: Config) -> dict[str, Endpoint]:
+    """Endpoints of the /api dialect alone: picture sharing (PROTOCOL.md §4.16) and logout."""
+    return {
+        "sharepic": sharepic(services, config),
+        "logout": Endpoint("logout", api, services, config, handler=core.logout),
     }
 
 

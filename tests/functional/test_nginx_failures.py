@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tuchuang.app import endpoints, sharepic
+from tuchuang.app import api_only, endpoints
 from tuchuang.config import Config
 from tuchuang.protocol import api, legacy
 from tuchuang.protocol.replies import Reply
@@ -51,7 +51,7 @@ def app_answers() -> list[tuple[str, str]]:
     for prefix, dialect in (("", legacy), ("/api", api)):
         routes = endpoints(dialect, None, Config())
         if dialect is api:
-            routes["sharepic"] = sharepic(None, Config())
+            routes.update(api_only(None, Config()))
         for path, ep in routes.items():
             for cmd in ["", "bogus", *(ep.commands or {})]:
                 op = ep.name

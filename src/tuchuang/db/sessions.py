@@ -11,6 +11,7 @@ SELECT_LIVE_SESSION_FROM = (
     "SELECT 1 FROM sessions WHERE user_name = %s AND client_addr = %s AND expires_at > %s LIMIT 1"
 )
 SELECT_SESSION_FROM = "SELECT 1 FROM sessions WHERE client_addr = %s AND expires_at > %s LIMIT 1"
+DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = %s AND user_name = %s"
 DELETE_EXPIRED_SESSIONS = "DELETE FROM sessions WHERE user_name = %s AND expires_at <= %s"
 
 
@@ -28,6 +29,9 @@ class SessionsTx(TxBase):
 
     def any_session_from(self, addr: str, now: int) -> bool:
         return self._one(SELECT_SESSION_FROM, addr, now) is not None
+
+    def delete_session(self, token_hash: str, user: str) -> None:
+        self.execute(DELETE_SESSION, token_hash, user)
 
     def delete_expired_sessions(self, user: str, now: int) -> None:
         self.execute(DELETE_EXPIRED_SESSIONS, user, now)

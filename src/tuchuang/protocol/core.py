@@ -67,6 +67,12 @@ def login(call: Call) -> Reply:
     return Reply(fields={"token": token})
 
 
+def logout(call: Call) -> Reply:
+    user, token = user_and_token(call)
+    call.services.auth.logout(user, token)
+    return Reply()
+
+
 def md5(call: Call) -> Reply:
     user, token = user_and_token(call)
     md5_hex, name = file_key(call, "fileName", "filename")  # §4.3: Qt sends camelCase

@@ -48,7 +48,11 @@ FILE_ITEM = {
         "file_name": {"type": "string"},
         "share_status": {"type": "integer", "enum": [0, 1]},
         "pv": COUNT,
-        "url": {"type": "string", "pattern": "^https?://"},
+        "url": {
+            "type": "string",
+            "pattern": "^https?://",
+            "description": "the file; append `?name=<percent-encoded UTF-8 name>` to download it under that name",
+        },
         "size": COUNT,
         "type": {"type": "string"},
     },
@@ -131,6 +135,14 @@ def spec() -> dict[str, Any]:
                     code(1),
                     code(1, token={"const": "fail"}),
                 ),
+            )
+        },
+        "/api/logout": {
+            "post": post(
+                "End a session: the token no longer verifies and its address stops counting for the "
+                "token-less legacy actions (0 done, 4 not a live token of this user)",
+                body(["user", "token"], user=USER, token=TOKEN),
+                code(0, 1, 4),
             )
         },
         "/api/md5": {

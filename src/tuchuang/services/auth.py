@@ -35,6 +35,11 @@ class Auth:
             return self.sessions.any_session_from(client_addr, int(self.clock()))
         return True  # /api may carry its token in the body
 
+    def logout(self, user: str, token: object) -> None:
+        """End the session: the token no longer verifies, its address no longer counts (D4)."""
+        self.require_token(user, token)
+        self.sessions.close(user, token, int(self.clock()))  # type: ignore[arg-type]
+
     def require_token(self, user: str, token: object) -> None:
         if not self.verifies(user, token):
             raise Refused(Outcome.TOKEN_INVALID)

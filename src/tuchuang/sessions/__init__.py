@@ -18,6 +18,9 @@ class SessionStore(Protocol):
     def user_of(self, token: str, now: int) -> str | None:
         """The user a live token belongs to, or None."""
 
+    def close(self, user: str, token: str, now: int) -> None:
+        """End `user`'s session of `token` (logout); its address stops counting for `user`."""
+
     def has_live_session(self, user: str, client_addr: str | None, now: int) -> bool:
         """Whether `user` holds a live session (from `client_addr`, unless None)."""
 

@@ -41,6 +41,11 @@ class CachedSessions:
                     self._known.popitem(last=False)
         return user
 
+    def close(self, user: str, token: str, now: int) -> None:
+        self.store.close(user, token, now)
+        with self._lock:
+            self._known.pop(token, None)  # other workers may still believe it for `seconds`
+
     def has_live_session(self, user: str, client_addr: str | None, now: int) -> bool:
         return self.store.has_live_session(user, client_addr, now)
 

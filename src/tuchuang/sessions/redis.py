@@ -1,5 +1,6 @@
-"""Sessions in Redis: `<prefix>session:<sha256>` -> user with a TTL, and a per-user sorted set
-of client addresses scored by expiry for the legacy-auth check (DECISIONS.md D4)."""
+"""Sessions in Redis: `<prefix>session:<sha256>` -> user with a TTL, a per-user sorted set of
+client addresses scored by expiry for the legacy-auth check (DECISIONS.md D4), and a per-user hash
+of each session's address and expiry, so a logout can take its address back."""
 
 from __future__ import annotations
 
@@ -21,13 +22,39 @@ def translate_errors() -> Iterator[None]:
         raise SessionStoreUnavailable(f"redis: {exc}") from exc
 
 
+# Atomically: end the session, forget expired ones, and take its address out of the user's set
+# unless another live session of the user comes from it too.
+_CLOSE = """
+redis.call('DEL', KEYS[1])
+local mine = redis.call('HGET', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+if not mine then return 0 end
+local addr = string.match(mine, '^%d+ (.*)$')
+local rest = redis.call('HGETALL', KEYS[2])
+for i = 1, #rest, 2 do
+  local expiry, other = string.match(rest[i + 1], '^(%d+) (.*)$')
+  if tonumber(expiry) <= tonumber(ARGV[2]) then
+    redis.call('HDEL', KEYS[2], rest[i])
+  elseif other == addr then
+    return 1
+  end
+end
+redis.call('ZREM', KEYS[3], addr)
+return 1
+"""
+
+
 class RedisSessionStore:
     def __init__(self, client: redis.Redis, prefix: str = "tuchuang:") -> None:
         self.redis = client
         self.prefix = prefix
+        self._close = client.register_script(_CLOSE)
 
     def _addrs_key(self, user: str) -> str:
         return f"{self.prefix}session-addrs:{user}"
+
+    def _sessions_key(self, user: str) -> str:
+        return f"{self.prefix}sessions-of:{user}"
 
     def open(self, user: str, token: str, client_addr: str, now: int, ttl: int) -> None:
         addrs = self._addrs_key(user)
@@ -38,7 +65,14 @@ class RedisSessionStore:
             pipe.zadd(addrs, {client_addr: now + ttl}, gt=True)
             pipe.expire(addrs, ttl)
             pipe.set(self._from_key(client_addr), 1, ex=ttl)  # each login renews it: the latest expiry
+            pipe.hset(self._sessions_key(user), token_hash(token), f"{now + ttl} {client_addr}")
+            pipe.expire(self._sessions_key(user), ttl)
             pipe.execute()
+
+    def close(self, user: str, token: str, now: int) -> None:
+        keys = [f"{self.prefix}session:{token_hash(token)}", self._sessions_key(user), self._addrs_key(user)]
+        with translate_errors():
+            self._close(keys=keys, args=[token_hash(token), now])
 
     def _from_key(self, client_addr: str) -> str:
         return f"{self.prefix}session-from:{client_addr}"

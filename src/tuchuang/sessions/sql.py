@@ -26,6 +26,10 @@ class SqlSessionStore:
         with self.store.read() as tx:
             return tx.has_live_session(user, client_addr, now)
 
+    def close(self, user: str, token: str, now: int) -> None:
+        with self.store.single() as tx:
+            tx.delete_session(token_hash(token), user)
+
     def any_session_from(self, client_addr: str, now: int) -> bool:
         with self.store.read() as tx:
             return tx.any_session_from(client_addr, now)
