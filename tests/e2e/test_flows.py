@@ -253,3 +253,20 @@ def test_fsck_runs_against_the_stack(web) -> None:
     assert file_id in report.stdout + report.stderr
     healthy = subprocess.run(fsck, env=env, capture_output=True, text=True, timeout=120)
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+
+
+def test_download_under_the_users_name_through_nginx(web) -> None:
+    """`?name=` through nginx: a well-encoded name is the attachment's name; anything else is
+    ignored (the type's own rule stays)."""
+    d = Dialect("legacy")
+    user, token = new_user(web, d, "named")
+    content = b"plain text, shown inline"
+    assert upload(web, d, user, token, "notes.txt", content)["code"] == "008"
+    [item] = my_files(web, d, user, token)["files"]
+    plain = web.request("GET", item["url"])
+    assert plain.headers.get("Content-Disposition") is None and plain.body == content
+    named = web.request("GET", item["url"] + "?name=%E7%AC%94%E8%AE%B0%20v1.txt")
+    assert named.headers["Content-Disposition"] == "attachment; filename*=UTF-8''%E7%AC%94%E8%AE%B0%20v1.txt"
+    assert named.body == content
+    odd = web.request("GET", item["url"] + '?name=a"b;c=d')
+    assert odd.headers.get("Content-Disposition") is None

@@ -151,7 +151,7 @@ def test_crafted_inputs_are_bad_input_not_errors(app, caplog) -> None:  # noqa: 
     ctype = {"Content-Type": "multipart/form-data; boundary=xyz"}
     assert app.post("/api/upload", body, headers=ctype).json == {"code": 1}
     absurd = (  # a declared size far beyond the body, and beyond any file
-        b"--b\r\nContent-Disposition: form-data; user=\"u\" filename=\"a\" "
+        b'--b\r\nContent-Disposition: form-data; user="u" filename="a" '
         b'md5="d41d8cd98f00b204e9800998ecf8427e" size=999999999999999999\r\n\r\nabc\r\n--b'
     )
     assert app.post("/upload", absurd).json == {"code": "009"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from email.utils import formatdate
+from urllib.parse import quote
 
 import falcon
 
@@ -39,6 +41,24 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
     return start, end - start + 1
 
 
+NAME_LIMIT = 255
+
+
+def disposition(name: str) -> str | None:
+    """`Content-Disposition` to download as `name` (the `?name=` parameter), or None if unusable.
+
+    Control and format characters (CR, LF, NUL, the right-to-left override …), path separators
+    and quotes never reach the header: the name goes out percent-encoded (RFC 6266 `filename*`)
+    beside a plain ASCII fallback."""
+    clean = "".join(
+        "_" if c in '/\\"' else c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")
+    ).strip()[:NAME_LIMIT]
+    if not clean.strip(". "):
+        return None
+    fallback = "".join(c if " " <= c < "\x7f" else "_" for c in clean)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(clean, safe='')}"
+
+
 class StoredFile:
     def __init__(self, blobs: BlobStore, group: str = "group1") -> None:
         self.blobs = blobs
@@ -59,6 +79,9 @@ class StoredFile:
             raise falcon.HTTPServiceUnavailable(retry_after=5) from None
         etag = etag_of(stat)
         self._headers(resp, file_id, stat, etag)
+        named = disposition(req.get_param("name") or "")
+        if named is not None:
+            resp.set_header("Content-Disposition", named)
         if req.get_header("If-None-Match") == etag:
             resp.status = falcon.HTTP_304
             return
