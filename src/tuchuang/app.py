@@ -31,12 +31,14 @@ from tuchuang.services.hashing import PasswordWork
 from tuchuang.services.pictures import Pictures
 from tuchuang.services.sharing import Sharing
 from tuchuang.services.throttle import FailureStore, LoginThrottle, RegistrationLimit, ThrottlePolicy
+from tuchuang.services.thumbnails import Thumbnails
 from tuchuang.services.uploads import Uploads
 from tuchuang.sessions import SessionStore
 from tuchuang.sessions.cache import CachedSessions
 from tuchuang.sessions.redis import RedisFailureStore, RedisSessionStore
 from tuchuang.sessions.sql import SqlFailureStore, SqlSessionStore
 from tuchuang.web.health import Live, Ready
+from tuchuang.web.previews import Preview
 from tuchuang.web.share_page import SharePage
 from tuchuang.web.upload_gate import UploadGate
 
@@ -153,6 +155,9 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     app.add_route("/share", share_page)
     app.add_route("/api/share", share_page)
     app.add_route("/group1/M00/{d1}/{d2}/{name}", StoredFile(services.blobs))
+    app.add_route(
+        "/api/thumb/group1/M00/{d1}/{d2}/{name}", Preview(Thumbnails(services.blobs, config.effective_thumb_dir))
+    )
     app.add_route("/api/openapi.json", OpenApiDocument())
     app.add_route("/internal/upload-allowed", UploadGate(services, config))
     app.add_route("/healthz", Live())

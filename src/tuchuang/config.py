@@ -40,6 +40,7 @@ class Config:
     blob_store: str = "local"
     store_path: Path | None = None
     spool_dir: Path | None = None
+    thumb_dir: Path | None = None
     max_upload_bytes: int = 1025 << 20  # a 1 GiB file and its upload envelope
     uploads_per_addr: int = 4  # uploads one client address may run at once (per worker)
     spool_min_free: int = 512 << 20  # an upload that would leave less free space is refused
@@ -83,6 +84,10 @@ class Config:
     @property
     def effective_store_path(self) -> Path:
         return self.store_path or self.data_dir / "storage"
+
+    @property
+    def effective_thumb_dir(self) -> Path:
+        return self.thumb_dir or self.data_dir / "thumbs"
 
     @property
     def effective_spool_dir(self) -> Path:
@@ -205,6 +210,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "blob_store": str,
     "store_path": Path,
     "spool_dir": Path,
+    "thumb_dir": Path,
     "max_upload_bytes": _size,
     "uploads_per_addr": int,
     "spool_min_free": _size,

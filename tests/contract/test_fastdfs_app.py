@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
+
+from PIL import Image
 
 from tests.client import Client, Dialect, md5_hex
 from tests.conftest import FAST_HASHER
@@ -27,6 +30,13 @@ def test_full_flow_on_fastdfs(tmp_path, fake_fdfs) -> None:
     file_id = item["url"].split("/", 3)[3]
     assert fake_fdfs.path_of(file_id).read_bytes() == content  # in the storage's own layout
     assert client.web.get("/" + file_id).body == content
+    assert client.web.get("/api/thumb/" + file_id, expect_errors=True).status_int == 404  # not a picture
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (1, 2, 3)).save(picture, "PNG")
+    assert client.upload(d, "alice", "p.png", picture.getvalue())["code"] == d.code("upload.ok")
+    [pic] = [f for f in client.files(d, "alice", token)["files"] if f["file_name"] == "p.png"]
+    preview = client.web.get("/api/thumb/" + pic["url"].split("/", 3)[3])  # fetched from the storage
+    assert Image.open(io.BytesIO(preview.body)).size == (256, 192)
     part = client.web.get("/" + file_id, headers={"Range": "bytes=1000-1999"})
     assert part.status_int == 206 and part.body == content[1000:2000]
     assert client.dealfile(d, "del", "alice", token, md5_hex(content), "cat.jpg")["code"] == d.code("del.ok")

@@ -24,6 +24,13 @@ HTML = {"text/html": {"schema": {"type": "string"}}}
 TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"}
 
 
+BINARY = {"type": "string", "format": "binary"}
+
+
+def path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
 def code(*values: int, **props: Any) -> dict[str, Any]:
     """An answer `{"code": <one of values>, ...props}`."""
     required = ["code", *props]
@@ -144,6 +151,21 @@ def spec() -> dict[str, Any]:
                 body(["user", "token"], user=USER, token=TOKEN),
                 code(0, 1, 4),
             )
+        },
+        "/api/thumb/group1/M00/{d1}/{d2}/{name}": {
+            "get": {
+                "summary": "A preview of a stored picture (WebP, at most 256 px on its longer side), made once",
+                "parameters": [
+                    path_param("d1", {"type": "string", "pattern": "^[0-9A-F]{2}$"}),
+                    path_param("d2", {"type": "string", "pattern": "^[0-9A-F]{2}$"}),
+                    path_param("name", {"type": "string", "maxLength": 71}),
+                ],
+                "responses": {
+                    "200": {"description": "the preview", "content": {"image/webp": {"schema": BINARY}}},
+                    "404": {"description": "no such file, or not a picture that can be previewed"},
+                    "503": {"description": "previews are being made for others; retry shortly"},
+                },
+            }
         },
         "/api/md5": {
             "post": post(
