@@ -37,6 +37,7 @@ from tuchuang.sessions import SessionStore
 from tuchuang.sessions.cache import CachedSessions
 from tuchuang.sessions.redis import RedisFailureStore, RedisSessionStore
 from tuchuang.sessions.sql import SqlFailureStore, SqlSessionStore
+from tuchuang.web.front import FrontAsset, FrontPage
 from tuchuang.web.health import Live, Ready
 from tuchuang.web.previews import Preview
 from tuchuang.web.share_page import SharePage
@@ -160,6 +161,8 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     )
     app.add_route("/api/openapi.json", OpenApiDocument())
     app.add_route("/internal/upload-allowed", UploadGate(services, config))
+    app.add_route("/", FrontPage())
+    app.add_route("/static/{name}", FrontAsset())
     app.add_route("/healthz", Live())
     app.add_route("/readyz", Ready(services))
     return app

@@ -197,7 +197,7 @@ def _parse_multipart(f: BinaryIO, total: int, boundary: bytes) -> Envelope:
         raise MalformedEnvelope("multipart body has no closing boundary")
     if file_part is None:
         raise MalformedEnvelope("no file part")
-    fields["filename"] = file_part[0]
+    fields["filename"] = _browser_unescaped(file_part[0])
     user, filename, md5, size = _required(fields)
     return Envelope(user, filename, md5, size, fields.get("token"), file_part[1], file_part[2], "multipart")
 
@@ -213,6 +213,12 @@ def _part_header(f: BinaryIO, start: int, end: int) -> tuple[str | None, str | N
     for m in re.finditer(rb'(?:^|[\s;])(name|filename)\s*=\s*(?:"([^"\r\n]*)"|([^\s;"]*))', disposition, re.I):
         params.setdefault(m.group(1).decode().lower(), _text(m.group(2) if m.group(2) is not None else m.group(3)))
     return params.get("name"), params.get("filename"), start + header_end + 4
+
+
+def _browser_unescaped(name: str) -> str:
+    """Browsers send `"`, CR and LF in a multipart file name as %22, %0D and %0A (WHATWG HTML,
+    multipart/form-data encoding); only those three are undone."""
+    return name.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
 
 
 def _header(block: bytes, name: bytes) -> bytes | None:

@@ -1,0 +1,155 @@
+"""The web front at `/` in a real headless Chromium (Debian's package), on both tiers: accounts,
+uploads with instant upload, downloads under the file's name, deletion, logout, hostile names."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_share_page_browser import CHROMIUM, browser, live  # noqa: F401 - fixtures
+from tests.client import Dialect
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+SHOTS = Path(os.environ.get("TUCHUANG_SCREENSHOT_DIR", "/tmp/tuchuang-screenshots"))
+
+
+@pytest.fixture
+def page(browser, live):  # noqa: ANN001, ANN201, F811
+    context = browser.new_context(accept_downloads=True, locale="en-US")
+    page = context.new_page()
+    page.dialogs = []
+    page.errors = []
+
+    def on_dialog(dialog) -> None:  # noqa: ANN001
+        page.dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(live + "/")
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:  # noqa: ANN001
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_up_and_in(page, user: str) -> None:  # noqa: ANN001
+    page.get_by_role("button", name="Register").click()
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Nickname").fill(user[:30])
+    page.get_by_label("Password", exact=True).fill("secret pw")
+    page.get_by_label("Password again").fill("secret pw")
+    shot(page, "register")
+    page.get_by_role("button", name="Register").click()
+    page.get_by_text("Registered: you can log in now.").wait_for()
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill("secret pw")
+    shot(page, "login")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="My files").wait_for()
+
+
+def test_the_workers_md5_is_md5(page) -> None:  # noqa: ANN001
+    """Block boundaries, slices of 4 MiB, and text, against Python's hashlib."""
+    sizes = [0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, (4 << 20) + 17, 9 << 20]
+    digests = page.evaluate(
+        """async (sizes) => {
+            const worker = new Worker('/static/md5.js');
+            const out = [];
+            for (const [i, size] of sizes.entries()) {
+                const bytes = new Uint8Array(size);
+                for (let k = 0; k < size; k++) bytes[k] = (k * 31 + 7) & 255;
+                out.push(await new Promise((resolve) => {
+                    worker.onmessage = (e) => { if (e.data.md5) resolve(e.data.md5); };
+                    worker.postMessage({ id: i, file: new Blob([bytes]) });
+                }));
+            }
+            return out;
+        }""",
+        sizes,
+    )
+    expected = [hashlib.md5(bytes((k * 31 + 7) & 255 for k in range(size))).hexdigest() for size in sizes]
+    assert digests == expected
+
+
+def test_upload_instant_upload_download_delete_logout(page, live, app, tmp_path) -> None:  # noqa: ANN001, F811
+    sign_up_and_in(page, "webuser")
+    content = os.urandom(300_000)
+    first = tmp_path / "holiday photo.bin"
+    first.write_bytes(content)
+    uploads = []
+    page.on("request", lambda r: uploads.append(r.url) if r.url.endswith("/api/upload") else None)
+    page.set_input_files("#picker", str(first))
+    page.get_by_role("cell", name="holiday photo.bin", exact=True).wait_for()
+    page.get_by_text("Done").wait_for()
+    assert len(uploads) == 1
+    second = tmp_path / "copy.bin"
+    second.write_bytes(content)
+    page.set_input_files("#picker", str(second))
+    page.get_by_text("Stored at once (the server had it)").wait_for()
+    page.get_by_role("cell", name="copy.bin", exact=True).wait_for()
+    assert len(uploads) == 1  # the second one never sent its bytes
+    shot(page, "files")
+
+    with page.expect_download() as caught:
+        page.get_by_role("row", name="holiday photo.bin").get_by_role("link", name="Download").click()
+    download = caught.value
+    assert download.suggested_filename == "holiday photo.bin"
+    assert Path(download.path()).read_bytes() == content
+
+    page.get_by_role("button", name="Delete copy.bin").click()
+    page.get_by_role("cell", name="copy.bin", exact=True).wait_for(state="detached")
+    assert page.dialogs == ["Delete 1 file(s)? This cannot be undone."]
+    token = page.evaluate("localStorage.getItem('token')")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Log in").wait_for()
+    reply = app.call(Dialect("api"), "/myfiles?cmd=count", {"user": "webuser", "token": token})
+    assert reply == {"code": 1, "total": 0}  # the session ended on the server
+    assert page.errors == []
+
+
+def test_an_expired_session_lands_on_the_login_page_with_a_message(page, app) -> None:  # noqa: ANN001
+    sign_up_and_in(page, "expiring")
+    page.evaluate("localStorage.setItem('token', '0'.repeat(32))")
+    page.reload()
+    page.get_by_text("Your session has ended: please log in again.").wait_for()
+    page.get_by_role("heading", name="Log in").wait_for()
+
+
+def test_hostile_names_are_text(page, tmp_path) -> None:  # noqa: ANN001
+    sign_up_and_in(page, "<img/src=x/onerror=alert(1)>")  # user names hold no spaces
+    names = ["<img src=x onerror=alert(1)>.txt", '"quoted" \u202egnp.exe', "<svg onload=alert(2)>.txt"]
+    for n, name in enumerate(names):
+        page.set_input_files("#picker", {"name": name, "mimeType": "text/plain", "buffer": f"hostile {n}".encode()})
+        page.get_by_role("cell", name=name.replace("\u202e", "\ufffd"), exact=True).wait_for()  # the override shown
+    assert page.locator("#view img, #view script, #view svg").count() == 0
+    assert page.locator("#who").text_content() == "<img/src=x/onerror=alert(1)>"  # the user name, as text
+    shot(page, "hostile")
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_chinese_and_switching(browser, live) -> None:  # noqa: ANN001, F811
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(live + "/")
+    page.get_by_role("heading", name="登录").wait_for()
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Log in").wait_for()
+    page.reload()
+    page.get_by_role("heading", name="Log in").wait_for()  # the choice is kept
+    context.close()
+
+
+def test_pages_carry_a_strict_policy(page, live) -> None:  # noqa: ANN001, F811
+    response = page.request.get(live + "/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert page.request.get(live + "/static/app.js").headers["content-security-policy"] == policy
+    assert page.request.get(live + "/static/nope.js").status == 404
