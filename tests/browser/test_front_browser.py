@@ -153,3 +153,22 @@ def test_pages_carry_a_strict_policy(page, live) -> None:  # noqa: ANN001, F811
     assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
     assert page.request.get(live + "/static/app.js").headers["content-security-policy"] == policy
     assert page.request.get(live + "/static/nope.js").status == 404
+
+
+def test_a_phone_wide_page(browser, live, app) -> None:  # noqa: ANN001, F811
+    """375 px wide: nothing scrolls sideways, and every action is a real control with a name."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="en-US")
+    page = context.new_page()
+    page.goto(live + "/")
+    sign_up_and_in(page, "phone")
+    page.set_input_files(
+        "#picker", {"name": "a rather long file name for a small screen.txt", "mimeType": "text/plain", "buffer": b"x"}
+    )
+    page.get_by_text("Done").wait_for()
+    shot(page, "files-375")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("BUTTON", "A", "INPUT", "SELECT")
+    page.get_by_role("button", name="Clear finished").click()
+    assert page.locator("#transfers").is_hidden()  # out of the way on a small screen
+    context.close()

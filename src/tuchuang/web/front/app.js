@@ -18,7 +18,7 @@ const TEXT = {
     regFailed: "Registration failed: check the fields (or try again later).", mismatch: "The passwords differ.",
     hashing: "Checking", uploading: "Uploading", instant: "Stored at once (the server had it)", done: "Done",
     failed: "Failed", cancel: "Cancel", cancelled: "Cancelled", have: "You already have this file",
-    transfers: "Transfers", total: "All", select: "Select", language: "中文", network: "The server cannot be reached.",
+    transfers: "Transfers", total: "All", clear: "Clear finished", select: "Select", language: "中文", network: "The server cannot be reached.",
   },
   zh: {
     login: "登录", register: "注册", logout: "退出", user: "用户名", nick: "昵称", password: "密码", password2: "确认密码",
@@ -29,7 +29,7 @@ const TEXT = {
     pvAsc: "下载量升序", pvDesc: "下载量降序", expired: "登录已过期，请重新登录。", loginFailed: "用户名或密码错误，或尝试次数过多。",
     regOk: "注册成功，请登录。", regTaken: "用户名或昵称已被使用。", regFailed: "注册失败：请检查填写的内容（或稍后再试）。",
     mismatch: "两次输入的密码不一致。", hashing: "校验中", uploading: "上传中", instant: "秒传成功", done: "完成",
-    failed: "失败", cancel: "取消", cancelled: "已取消", have: "你已经有这个文件了", transfers: "传输", total: "全部",
+    failed: "失败", cancel: "取消", cancelled: "已取消", have: "你已经有这个文件了", transfers: "传输", total: "全部", clear: "清除已完成",
     select: "选择", language: "English", network: "无法连接服务器。",
   },
 };
@@ -322,7 +322,12 @@ function finish(item, note, changed = false) {
 function drawTransfers() {
   const box = $("transfers");
   box.hidden = transfers.length === 0;
-  box.replaceChildren(el("strong", {}, t("transfers")), el("div", { id: "total" }), ...transfers.map((i) => i.node));
+  const close = el("button", { type: "button", className: "link", id: "close-transfers", on: { click: () => {
+    for (let i = transfers.length - 1; i >= 0; i--) if (transfers[i].phase === "finished") transfers.splice(i, 1);
+    drawTransfers();
+  } } }, t("clear"));
+  box.replaceChildren(el("div", { className: "line" }, el("strong", {}, t("transfers")), close),
+    el("div", { id: "total" }), ...transfers.map((i) => i.node));
   drawTotal();
 }
 
