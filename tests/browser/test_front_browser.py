@@ -172,3 +172,26 @@ def test_a_phone_wide_page(browser, live, app) -> None:  # noqa: ANN001, F811
     page.get_by_role("button", name="Clear finished").click()
     assert page.locator("#transfers").is_hidden()  # out of the way on a small screen
     context.close()
+
+
+def test_the_grid_shows_server_made_previews(page) -> None:  # noqa: ANN001
+    import io
+
+    from PIL import Image
+
+    sign_up_and_in(page, "gridder")
+    picture = io.BytesIO()
+    Image.new("RGB", (1600, 900), (20, 120, 220)).save(picture, "PNG")
+    page.set_input_files("#picker", {"name": "sky.png", "mimeType": "image/png", "buffer": picture.getvalue()})
+    page.set_input_files("#picker", {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"words"})
+    page.get_by_role("cell", name="notes.txt", exact=True).wait_for()
+    page.get_by_role("button", name="Grid").click()
+    image = page.locator(".tile img")
+    image.wait_for()
+    page.wait_for_function("document.querySelector('.tile img').complete")
+    assert image.get_attribute("src").startswith("/api/thumb/group1/M00/")
+    assert page.evaluate("document.querySelector('.tile img').naturalWidth") == 256  # the preview, not the picture
+    assert page.locator(".tile .badge").all_text_contents() == ["txt"]
+    shot(page, "grid")
+    page.reload()
+    page.locator(".tile img").wait_for()  # the layout is kept

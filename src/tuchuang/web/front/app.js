@@ -18,7 +18,7 @@ const TEXT = {
     regFailed: "Registration failed: check the fields (or try again later).", mismatch: "The passwords differ.",
     hashing: "Checking", uploading: "Uploading", instant: "Stored at once (the server had it)", done: "Done",
     failed: "Failed", cancel: "Cancel", cancelled: "Cancelled", have: "You already have this file",
-    transfers: "Transfers", total: "All", clear: "Clear finished", select: "Select", language: "中文", network: "The server cannot be reached.",
+    transfers: "Transfers", total: "All", clear: "Clear finished", grid: "Grid", list: "List", select: "Select", language: "中文", network: "The server cannot be reached.",
   },
   zh: {
     login: "登录", register: "注册", logout: "退出", user: "用户名", nick: "昵称", password: "密码", password2: "确认密码",
@@ -29,7 +29,7 @@ const TEXT = {
     pvAsc: "下载量升序", pvDesc: "下载量降序", expired: "登录已过期，请重新登录。", loginFailed: "用户名或密码错误，或尝试次数过多。",
     regOk: "注册成功，请登录。", regTaken: "用户名或昵称已被使用。", regFailed: "注册失败：请检查填写的内容（或稍后再试）。",
     mismatch: "两次输入的密码不一致。", hashing: "校验中", uploading: "上传中", instant: "秒传成功", done: "完成",
-    failed: "失败", cancel: "取消", cancelled: "已取消", have: "你已经有这个文件了", transfers: "传输", total: "全部", clear: "清除已完成",
+    failed: "失败", cancel: "取消", cancelled: "已取消", have: "你已经有这个文件了", transfers: "传输", total: "全部", clear: "清除已完成", grid: "网格", list: "列表",
     select: "选择", language: "English", network: "无法连接服务器。",
   },
 };
@@ -42,7 +42,9 @@ const state = {
   page: 0,
   order: "normal",
   total: 0,
+  layout: localStorage.getItem("layout") || "list",
 };
+const PREVIEWED = /\.(jpe?g|png|gif|webp|bmp)$/i;
 const t = (key, ...args) => {
   const value = TEXT[state.lang][key];
   return typeof value === "function" ? value(...args) : value;
@@ -195,14 +197,22 @@ async function filesView() {
       el("option", { value, selected: value === state.order }, label)));
   const picker = el("input", { type: "file", multiple: true, id: "picker", hidden: true,
     on: { change: () => { enqueue([...picker.files]); picker.value = ""; } } });
-  const table = rows.length
-    ? el("table", {},
+  const cards = (list.files || []).map((file) => card(file, selected, removeButton));
+  const layout = el("button", { type: "button", id: "layout", ariaPressed: String(state.layout === "grid"), on: { click: () => {
+    state.layout = state.layout === "grid" ? "list" : "grid";
+    localStorage.setItem("layout", state.layout);
+    filesView();
+  } } }, state.layout === "grid" ? t("list") : t("grid"));
+  const table = !rows.length
+    ? el("p", { className: "empty" }, t("empty"))
+    : state.layout === "grid"
+    ? el("ul", { className: "grid" }, ...cards)
+    : el("table", {},
       el("thead", {}, el("tr", {},
         el("th", {}, ""), el("th", {}, t("name")), el("th", { className: "num" }, t("size")),
         el("th", { className: "when" }, t("when")), el("th", { className: "num pv" }, t("downloads")),
         el("th", { className: "num" }, t("actions")))),
-      el("tbody", {}, ...rows))
-    : el("p", { className: "empty" }, t("empty"));
+      el("tbody", {}, ...rows));
   const pager = el("nav", { className: "pager", ariaLabel: "pages" },
     el("button", { type: "button", disabled: state.page === 0, on: { click: () => { state.page--; filesView(); } } }, t("prev")),
     el("span", {}, t("page", state.page + 1, pages)),
@@ -212,9 +222,31 @@ async function filesView() {
     el("div", { className: "tools" },
       el("button", { type: "button", className: "primary", on: { click: () => picker.click() } }, t("upload")), picker,
       el("span", { className: "grow" }),
-      el("label", { htmlFor: "sort" }, t("sort")), sort, removeButton),
+      el("label", { htmlFor: "sort" }, t("sort")), sort, layout, removeButton),
     el("div", { className: "drop", id: "drop" }, t("drop")),
     table, pager));
+}
+
+function card(file, selected, removeButton) {
+  const path = new URL(file.url).pathname;
+  const badge = () => el("span", { className: "badge" }, (file.file_name.match(/\.([^.]{1,6})$/) || ["", "?"])[1]);
+  let preview = badge();
+  if (PREVIEWED.test(file.file_name)) {
+    preview = el("img", { src: `/api/thumb${path}`, alt: "", loading: "lazy", decoding: "async" });
+    preview.addEventListener("error", () => preview.replaceWith(badge()));
+  }
+  const box = el("input", { type: "checkbox", ariaLabel: `${t("select")} ${shown(file.file_name)}`, on: { change: () => {
+    box.checked ? selected.add(file) : selected.delete(file);
+    removeButton.disabled = selected.size === 0;
+  } } });
+  return el("li", { className: "tile" },
+    el("div", { className: "thumb" }, preview),
+    el("div", { className: "tile-name" }, box, " ", shown(file.file_name)),
+    el("div", { className: "muted" }, size(file.size)),
+    el("div", {},
+      el("a", { href: `${path}?name=${encodeName(file.file_name)}`, download: file.file_name }, t("download")), " ",
+      el("button", { type: "button", className: "link danger", ariaLabel: `${t("remove")} ${shown(file.file_name)}`,
+        on: { click: () => remove([file]) } }, t("remove"))));
 }
 
 function encodeName(name) {  // RFC 5987 characters only, which nginx takes as they are
