@@ -195,3 +195,42 @@ def test_the_grid_shows_server_made_previews(page) -> None:  # noqa: ANN001
     shot(page, "grid")
     page.reload()
     page.locator(".tile img").wait_for()  # the layout is kept
+
+
+def test_share_square_save_and_ranking(browser, live, app) -> None:  # noqa: ANN001, F811
+    """One user shares; another finds it in the square, downloads it (its count goes up in the
+    ranking) and saves it into their own files; the first stops sharing."""
+    pages = []
+    for user in ("alice", "bob"):
+        context = browser.new_context(accept_downloads=True, locale="en-US")
+        page = context.new_page()
+        page.goto(live + "/")
+        sign_up_and_in(page, user)
+        pages.append(page)
+    alice, bob = pages
+    alice.set_input_files("#picker", {"name": "recipe.txt", "mimeType": "text/plain", "buffer": b"flour, water"})
+    alice.get_by_role("button", name="Share recipe.txt").click()
+    alice.get_by_role("button", name="Stop sharing recipe.txt").wait_for()
+
+    bob.get_by_role("link", name="Share square").click()
+    bob.get_by_role("cell", name="recipe.txt", exact=True).wait_for()
+    shot(bob, "square")
+    with bob.expect_download() as caught:
+        bob.get_by_role("row", name="recipe.txt").get_by_role("link", name="Download").click()
+    assert Path(caught.value.path()).read_bytes() == b"flour, water"
+    bob.get_by_role("button", name="Save to my files recipe.txt").click()
+    bob.get_by_text("Saved to your files.").wait_for()
+    bob.get_by_role("link", name="Ranking").click()
+    row = bob.get_by_role("row", name="recipe.txt")
+    row.wait_for()
+    assert row.get_by_role("cell").all_text_contents() == ["1", "recipe.txt", "1"]
+    shot(bob, "ranking")
+    bob.get_by_role("link", name="My files").click()
+    bob.get_by_role("cell", name="recipe.txt", exact=True).wait_for()
+
+    alice.get_by_role("button", name="Stop sharing recipe.txt").click()
+    alice.get_by_role("button", name="Share recipe.txt").wait_for()
+    bob.get_by_role("link", name="Share square").click()
+    bob.get_by_text("Nothing is shared yet.").wait_for()
+    for page in pages:
+        page.context.close()

@@ -18,7 +18,10 @@ const TEXT = {
     regFailed: "Registration failed: check the fields (or try again later).", mismatch: "The passwords differ.",
     hashing: "Checking", uploading: "Uploading", instant: "Stored at once (the server had it)", done: "Done",
     failed: "Failed", cancel: "Cancel", cancelled: "Cancelled", have: "You already have this file",
-    transfers: "Transfers", total: "All", clear: "Clear finished", grid: "Grid", list: "List", select: "Select", language: "中文", network: "The server cannot be reached.",
+    transfers: "Transfers", total: "All", clear: "Clear finished", grid: "Grid", list: "List",
+    share: "Share", unshare: "Stop sharing", shared: "Shared", square: "Share square", ranking: "Ranking",
+    owner: "Shared by", save: "Save to my files", saved: "Saved to your files.", alreadyHave: "You already have it.",
+    rank: "#", nothingShared: "Nothing is shared yet.", nav: "Sections", select: "Select", language: "中文", network: "The server cannot be reached.",
   },
   zh: {
     login: "登录", register: "注册", logout: "退出", user: "用户名", nick: "昵称", password: "密码", password2: "确认密码",
@@ -30,6 +33,9 @@ const TEXT = {
     regOk: "注册成功，请登录。", regTaken: "用户名或昵称已被使用。", regFailed: "注册失败：请检查填写的内容（或稍后再试）。",
     mismatch: "两次输入的密码不一致。", hashing: "校验中", uploading: "上传中", instant: "秒传成功", done: "完成",
     failed: "失败", cancel: "取消", cancelled: "已取消", have: "你已经有这个文件了", transfers: "传输", total: "全部", clear: "清除已完成", grid: "网格", list: "列表",
+    share: "分享", unshare: "取消分享", shared: "已分享", square: "共享广场", ranking: "下载榜", owner: "分享者",
+    save: "转存到我的文件", saved: "已转存到你的文件。", alreadyHave: "你已经有这个文件了。", rank: "名次",
+    nothingShared: "还没有人分享文件。", nav: "栏目",
     select: "选择", language: "English", network: "无法连接服务器。",
   },
 };
@@ -187,9 +193,10 @@ async function filesView() {
       el("td", { className: "num" }, size(file.size)),
       el("td", { className: "when" }, file.create_time),
       el("td", { className: "num pv" }, String(file.pv)),
-      el("td", { className: "num" },
+      el("td", { className: "num acts" },
         el("a", { href, download: file.file_name }, t("download")), " ",
-        el("button", { type: "button", className: "link danger", ariaLabel: `${t("remove")} ${file.file_name}`,
+        shareButton(file), " ",
+        el("button", { type: "button", className: "link danger", ariaLabel: `${t("remove")} ${shown(file.file_name)}`,
           on: { click: () => remove([file]) } }, t("remove"))));
   });
   const sort = el("select", { id: "sort", on: { change: () => { state.order = sort.value; state.page = 0; filesView(); } } },
@@ -227,6 +234,18 @@ async function filesView() {
     table, pager));
 }
 
+function shareButton(file) {
+  const sharing = file.share_status === 1;
+  return el("button", { type: "button", className: "link", ariaLabel: `${sharing ? t("unshare") : t("share")} ${shown(file.file_name)}`,
+    on: { click: async () => {
+      const reply = sharing
+        ? await api("dealsharefile?cmd=cancel", authed({ md5: file.md5, filename: file.file_name }))
+        : await api("dealfile?cmd=share", authed({ md5: file.md5, filename: file.file_name }));
+      if (reply.code === 4) return expired();
+      filesView();
+    } } }, sharing ? t("unshare") : t("share"));
+}
+
 function card(file, selected, removeButton) {
   const path = new URL(file.url).pathname;
   const badge = () => el("span", { className: "badge" }, (file.file_name.match(/\.([^.]{1,6})$/) || ["", "?"])[1]);
@@ -245,6 +264,7 @@ function card(file, selected, removeButton) {
     el("div", { className: "muted" }, size(file.size)),
     el("div", {},
       el("a", { href: `${path}?name=${encodeName(file.file_name)}`, download: file.file_name }, t("download")), " ",
+      shareButton(file), " ",
       el("button", { type: "button", className: "link danger", ariaLabel: `${t("remove")} ${shown(file.file_name)}`,
         on: { click: () => remove([file]) } }, t("remove"))));
 }
@@ -260,6 +280,50 @@ async function remove(files) {
     if (reply.code === 4) return expired();
   }
   filesView();
+}
+
+// -- the share square and the ranking ---------------------------------------------------------
+
+async function squareView() {
+  const count = await api("sharefiles?cmd=count", {});
+  const pages = Math.max(1, Math.ceil((count.total || 0) / PAGE));
+  state.squarePage = Math.min(state.squarePage || 0, pages - 1);
+  const list = await api("sharefiles?cmd=normal", { start: state.squarePage * PAGE, count: PAGE });
+  const rows = (list.files || []).map((file) => el("tr", {},
+    el("td", { className: "name" }, shown(file.file_name)),
+    el("td", { className: "who-col" }, shown(file.user)),
+    el("td", { className: "num" }, size(file.size)),
+    el("td", { className: "num pv" }, String(file.pv)),
+    el("td", { className: "num acts" },
+      el("a", { href: `${new URL(file.url).pathname}?name=${encodeName(file.file_name)}`, download: file.file_name,
+        on: { click: () => api("dealsharefile?cmd=pv", authed({ md5: file.md5, filename: file.file_name })) } }, t("download")), " ",
+      el("button", { type: "button", className: "link", ariaLabel: `${t("save")} ${shown(file.file_name)}`, on: { click: async () => {
+        const reply = await api("dealsharefile?cmd=save", authed({ md5: file.md5, filename: file.file_name }));
+        say(reply.code === 0 ? t("saved") : reply.code === 5 ? t("alreadyHave") : t("failed"));
+      } } }, t("save")))));
+  const pager = el("nav", { className: "pager", ariaLabel: "pages" },
+    el("button", { type: "button", disabled: state.squarePage === 0, on: { click: () => { state.squarePage--; squareView(); } } }, t("prev")),
+    el("span", {}, t("page", state.squarePage + 1, pages)),
+    el("button", { type: "button", disabled: state.squarePage >= pages - 1, on: { click: () => { state.squarePage++; squareView(); } } }, t("next")));
+  show(el("section", {}, el("h1", {}, t("square")),
+    rows.length
+      ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, t("name")), el("th", { className: "who-col" }, t("owner")),
+        el("th", { className: "num" }, t("size")), el("th", { className: "num pv" }, t("downloads")), el("th", { className: "num" }, t("actions")))),
+        el("tbody", {}, ...rows))
+      : el("p", { className: "empty" }, t("nothingShared")),
+    pager));
+}
+
+async function rankingView() {
+  const list = await api("sharefiles?cmd=pvdesc", { start: 0, count: 50 });
+  const rows = (list.files || []).map((item, i) => el("tr", {},
+    el("td", { className: "num" }, String(i + 1)), el("td", { className: "name" }, shown(item.filename)),
+    el("td", { className: "num" }, String(item.pv))));
+  show(el("section", {}, el("h1", {}, t("ranking")),
+    rows.length
+      ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { className: "num" }, t("rank")), el("th", {}, t("name")),
+        el("th", { className: "num" }, t("downloads")))), el("tbody", {}, ...rows))
+      : el("p", { className: "empty" }, t("nothingShared"))));
 }
 
 // -- uploads -----------------------------------------------------------------------------------
@@ -399,6 +463,11 @@ function frame() {
   $("logout").textContent = t("logout");
   $("logout").hidden = !state.token;
   $("who").textContent = state.token ? shown(state.user) : "";
+  const nav = $("sections");
+  nav.hidden = !state.token;
+  nav.replaceChildren(...[["files", t("myFiles")], ["square", t("square")], ["ranking", t("ranking")]].map(([view, label]) =>
+    el("a", { href: `#/${view}`, ariaCurrent: location.hash === `#/${view}` ? "page" : "false" }, label)));
+  nav.setAttribute("aria-label", t("nav"));
 }
 
 function go(view, notice) {
@@ -412,6 +481,8 @@ function route(notice) {
   const view = location.hash.replace(/^#\//, "") || (state.token ? "files" : "login");
   if (view === "register") return registerView();
   if (view === "files" && state.token) return filesView();
+  if (view === "square" && state.token) return squareView();
+  if (view === "ranking" && state.token) return rankingView();
   return loginView(notice);
 }
 
@@ -421,6 +492,6 @@ $("lang").addEventListener("click", () => {
   route();
 });
 $("logout").addEventListener("click", logout);
-window.addEventListener("popstate", () => route());
+window.addEventListener("hashchange", () => route());
 watchDrops();
 route();
