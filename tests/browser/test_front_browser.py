@@ -234,3 +234,33 @@ def test_share_square_save_and_ranking(browser, live, app) -> None:  # noqa: ANN
     bob.get_by_text("Nothing is shared yet.").wait_for()
     for page in pages:
         page.context.close()
+
+
+def test_picture_links(page, live) -> None:  # noqa: ANN001, F811
+    import io
+
+    from PIL import Image
+
+    sign_up_and_in(page, "linker")
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (250, 200, 0)).save(picture, "PNG")
+    page.set_input_files("#picker", {"name": 'sun "noon".png', "mimeType": "image/png", "buffer": picture.getvalue()})
+    page.get_by_role("button", name='Picture link sun "noon".png').click()
+    page.get_by_role("heading", name="Picture links").wait_for()
+    field = page.get_by_role("textbox", name='Picture link sun "noon".png')
+    url = field.input_value()
+    assert url.startswith(live + "/share?urlmd5=")
+    page.get_by_label("Format").select_option("Markdown")
+    assert page.get_by_role("textbox", name='Picture link sun "noon".png').input_value() == f"![sun _noon_.png]({url})"
+    page.get_by_label("Format").select_option("BBCode")
+    assert page.get_by_role("textbox", name='Picture link sun "noon".png').input_value() == f"[img]{url}[/img]"
+    shot(page, "pictures")
+    viewer = page.context.new_page()
+    viewer.goto(url)
+    viewer.locator("img").wait_for()
+    viewer.close()
+    page.reload()
+    row = page.get_by_role("row", name='sun "noon".png')
+    assert row.get_by_role("cell").nth(2).text_content() == "1"  # one view
+    page.get_by_role("button", name='Stop sharing sun "noon".png').click()
+    page.get_by_text("No picture links yet: make one from a picture in My files.").wait_for()

@@ -21,7 +21,9 @@ const TEXT = {
     transfers: "Transfers", total: "All", clear: "Clear finished", grid: "Grid", list: "List",
     share: "Share", unshare: "Stop sharing", shared: "Shared", square: "Share square", ranking: "Ranking",
     owner: "Shared by", save: "Save to my files", saved: "Saved to your files.", alreadyHave: "You already have it.",
-    rank: "#", nothingShared: "Nothing is shared yet.", nav: "Sections", select: "Select", language: "中文", network: "The server cannot be reached.",
+    rank: "#", nothingShared: "Nothing is shared yet.", nav: "Sections",
+    pictures: "Picture links", link: "Picture link", noLinks: "No picture links yet: make one from a picture in My files.",
+    views: "Views", open: "Open", copy: "Copy", copied: "Copied.", format: "Format", select: "Select", language: "中文", network: "The server cannot be reached.",
   },
   zh: {
     login: "登录", register: "注册", logout: "退出", user: "用户名", nick: "昵称", password: "密码", password2: "确认密码",
@@ -36,6 +38,8 @@ const TEXT = {
     share: "分享", unshare: "取消分享", shared: "已分享", square: "共享广场", ranking: "下载榜", owner: "分享者",
     save: "转存到我的文件", saved: "已转存到你的文件。", alreadyHave: "你已经有这个文件了。", rank: "名次",
     nothingShared: "还没有人分享文件。", nav: "栏目",
+    pictures: "图片外链", link: "生成外链", noLinks: "还没有图片外链：在“我的文件”里为图片生成。", views: "浏览量",
+    open: "打开", copy: "复制", copied: "已复制。", format: "格式",
     select: "选择", language: "English", network: "无法连接服务器。",
   },
 };
@@ -195,7 +199,7 @@ async function filesView() {
       el("td", { className: "num pv" }, String(file.pv)),
       el("td", { className: "num acts" },
         el("a", { href, download: file.file_name }, t("download")), " ",
-        shareButton(file), " ",
+        shareButton(file), " ", linkButton(file),
         el("button", { type: "button", className: "link danger", ariaLabel: `${t("remove")} ${shown(file.file_name)}`,
           on: { click: () => remove([file]) } }, t("remove"))));
   });
@@ -232,6 +236,15 @@ async function filesView() {
       el("label", { htmlFor: "sort" }, t("sort")), sort, layout, removeButton),
     el("div", { className: "drop", id: "drop" }, t("drop")),
     table, pager));
+}
+
+function linkButton(file) {
+  if (!PREVIEWED.test(file.file_name)) return null;
+  return el("button", { type: "button", className: "link", ariaLabel: `${t("link")} ${shown(file.file_name)}`, on: { click: async () => {
+    const reply = await api("sharepic?cmd=share", authed({ md5: file.md5, filename: file.file_name }));
+    if (reply.code === 4) return expired();
+    go("pictures");
+  } } }, t("link"));
 }
 
 function shareButton(file) {
@@ -324,6 +337,52 @@ async function rankingView() {
       ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { className: "num" }, t("rank")), el("th", {}, t("name")),
         el("th", { className: "num" }, t("downloads")))), el("tbody", {}, ...rows))
       : el("p", { className: "empty" }, t("nothingShared"))));
+}
+
+// -- picture links ---------------------------------------------------------------------------
+
+function linkFormats(url, name) {
+  const alt = name.replace(/[\[\]"<>&]/g, "_");  // the snippet's own syntax never comes from a name
+  return {
+    URL: url,
+    Markdown: `![${alt}](${url})`,
+    HTML: `<img src="${url}" alt="${alt}">`,
+    BBCode: `[img]${url}[/img]`,
+  };
+}
+
+async function picturesView() {
+  const list = await api("sharepic?cmd=normal", authed({ start: 0, count: 100 }));
+  if (list.code !== 0) return expired();
+  const format = el("select", { id: "format", on: { change: () => { state.format = format.value; picturesView(); } } },
+    ...["URL", "Markdown", "HTML", "BBCode"].map((name) => el("option", { value: name, selected: name === state.format }, name)));
+  const rows = (list.files || []).map((item) => {
+    const url = `${location.origin}/share?urlmd5=${item.urlmd5}`;
+    const snippet = linkFormats(url, item.file_name)[state.format || "URL"];
+    const field = el("input", { value: snippet, readOnly: true, ariaLabel: `${t("link")} ${shown(item.file_name)}` });
+    return el("tr", {},
+      el("td", { className: "name" }, shown(item.file_name)),
+      el("td", {}, field),
+      el("td", { className: "num pv" }, String(item.pv)),
+      el("td", { className: "num acts" },
+        el("button", { type: "button", className: "link", ariaLabel: `${t("copy")} ${shown(item.file_name)}`, on: { click: async () => {
+          field.select();
+          try { await navigator.clipboard.writeText(field.value); } catch { document.execCommand("copy"); }
+          say(t("copied"));
+        } } }, t("copy")), " ",
+        el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, t("open")), " ",
+        el("button", { type: "button", className: "link danger", ariaLabel: `${t("unshare")} ${shown(item.file_name)}`, on: { click: async () => {
+          const reply = await api("sharepic?cmd=cancel", authed({ urlmd5: item.urlmd5 }));
+          if (reply.code === 4) return expired();
+          picturesView();
+        } } }, t("unshare"))));
+  });
+  show(el("section", {}, el("h1", {}, t("pictures")),
+    el("div", { className: "tools" }, el("label", { htmlFor: "format" }, t("format")), format),
+    rows.length
+      ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, t("name")), el("th", {}, t("link")),
+        el("th", { className: "num pv" }, t("views")), el("th", { className: "num" }, t("actions")))), el("tbody", {}, ...rows))
+      : el("p", { className: "empty" }, t("noLinks"))));
 }
 
 // -- uploads -----------------------------------------------------------------------------------
@@ -465,7 +524,7 @@ function frame() {
   $("who").textContent = state.token ? shown(state.user) : "";
   const nav = $("sections");
   nav.hidden = !state.token;
-  nav.replaceChildren(...[["files", t("myFiles")], ["square", t("square")], ["ranking", t("ranking")]].map(([view, label]) =>
+  nav.replaceChildren(...[["files", t("myFiles")], ["square", t("square")], ["ranking", t("ranking")], ["pictures", t("pictures")]].map(([view, label]) =>
     el("a", { href: `#/${view}`, ariaCurrent: location.hash === `#/${view}` ? "page" : "false" }, label)));
   nav.setAttribute("aria-label", t("nav"));
 }
@@ -483,6 +542,7 @@ function route(notice) {
   if (view === "files" && state.token) return filesView();
   if (view === "square" && state.token) return squareView();
   if (view === "ranking" && state.token) return rankingView();
+  if (view === "pictures" && state.token) return picturesView();
   return loginView(notice);
 }
 
