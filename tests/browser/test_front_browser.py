@@ -220,10 +220,11 @@ def test_share_square_save_and_ranking(browser, live, app) -> None:  # noqa: ANN
     assert Path(caught.value.path()).read_bytes() == b"flour, water"
     bob.get_by_role("button", name="Save to my files recipe.txt").click()
     bob.get_by_text("Saved to your files.").wait_for()
+    from playwright.sync_api import expect
+
     bob.get_by_role("link", name="Ranking").click()
-    row = bob.get_by_role("row", name="recipe.txt")
-    row.wait_for()
-    assert row.get_by_role("cell").all_text_contents() == ["1", "recipe.txt", "1"]
+    bob.get_by_role("heading", name="Ranking").wait_for()
+    expect(bob.get_by_role("row", name="recipe.txt").get_by_role("cell")).to_have_text(["1", "recipe.txt", "1"])
     shot(bob, "ranking")
     bob.get_by_role("link", name="My files").click()
     bob.get_by_role("cell", name="recipe.txt", exact=True).wait_for()
@@ -250,17 +251,18 @@ def test_picture_links(page, live) -> None:  # noqa: ANN001, F811
     field = page.get_by_role("textbox", name='Picture link sun "noon".png')
     url = field.input_value()
     assert url.startswith(live + "/share?urlmd5=")
-    page.get_by_label("Format").select_option("Markdown")
-    assert page.get_by_role("textbox", name='Picture link sun "noon".png').input_value() == f"![sun _noon_.png]({url})"
+    from playwright.sync_api import expect
+
+    page.get_by_label("Format").select_option("Markdown")  # the list is drawn again: wait for it
+    expect(page.get_by_role("textbox", name='Picture link sun "noon".png')).to_have_value(f"![sun _noon_.png]({url})")
     page.get_by_label("Format").select_option("BBCode")
-    assert page.get_by_role("textbox", name='Picture link sun "noon".png').input_value() == f"[img]{url}[/img]"
+    expect(page.get_by_role("textbox", name='Picture link sun "noon".png')).to_have_value(f"[img]{url}[/img]")
     shot(page, "pictures")
     viewer = page.context.new_page()
     viewer.goto(url)
     viewer.locator("img").wait_for()
     viewer.close()
     page.reload()
-    row = page.get_by_role("row", name='sun "noon".png')
-    assert row.get_by_role("cell").nth(2).text_content() == "1"  # one view
+    expect(page.get_by_role("row", name='sun "noon".png').get_by_role("cell").nth(2)).to_have_text("1")  # one view
     page.get_by_role("button", name='Stop sharing sun "noon".png').click()
     page.get_by_text("No picture links yet: make one from a picture in My files.").wait_for()
