@@ -109,7 +109,8 @@ def test_parallel_guesses_cannot_outrun_the_limit(config) -> None:  # noqa: ANN0
     """48 wrong guesses at once got 17-20 password checks for a limit of 5 in the review."""
     import threading
 
-    cfg = config.replace(login_max_failures=5, login_max_failures_per_addr=1000, db_pool_size=16)
+    # a queue for every guess: this is about the throttle, not about refusing when hashing is busy
+    cfg = config.replace(login_max_failures=5, login_max_failures_per_addr=1000, db_pool_size=16, hash_queue=64)
     services = build_services(cfg, hasher=FAST_HASHER)
     client = Client(create_app(cfg, services))
     client.register(Dialect("api"), "target")
