@@ -52,12 +52,15 @@ def post(port: int, path: str, body: dict) -> tuple[int, str | None, bytes]:
 )
 def test_logins_are_limited_per_address_in_their_dialect(stack: int, path: str, failure: bytes) -> None:
     time.sleep(6)  # the other dialect's burst has drained (2/s)
+    started = time.monotonic()
     answers = [post(stack, path, {"user": "nobody", "pwd": "0" * 32}) for _ in range(30)]
+    elapsed = time.monotonic() - started
     assert {status for status, _, _ in answers} == {200}
     assert {body for _, _, body in answers} == {failure}
     by_nginx = [retry for _, retry, _ in answers if retry]
-    assert 10 <= len(answers) - len(by_nginx) <= 14  # the burst of 10, plus what 2/s refilled
-    assert len(by_nginx) >= 16
+    passed = len(answers) - len(by_nginx)
+    assert 10 <= passed <= 10 + 2 * elapsed + 1  # the burst of 10, plus what 2/s refilled meanwhile
+    assert by_nginx
 
 
 def test_a_header_that_never_ends_is_cut(stack: int) -> None:
