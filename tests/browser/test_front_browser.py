@@ -266,3 +266,42 @@ def test_picture_links(page, live) -> None:  # noqa: ANN001, F811
     expect(page.get_by_role("row", name='sun "noon".png').get_by_role("cell").nth(2)).to_have_text("1")  # one view
     page.get_by_role("button", name='Stop sharing sun "noon".png').click()
     page.get_by_text("No picture links yet: make one from a picture in My files.").wait_for()
+
+
+def test_a_100_mib_file_through_the_page(page, tmp_path) -> None:  # noqa: ANN001
+    """Issue 11: 100 MiB uploads with progress events, downloads byte-exact under its name, and
+    the same bytes under another name are stored at once, with no upload request."""
+    sign_up_and_in(page, "bigfile")
+    big = tmp_path / "video 100.bin"
+    digest = hashlib.md5()
+    with open(big, "wb") as out:
+        for _ in range(100):
+            chunk = os.urandom(1 << 20)
+            digest.update(chunk)
+            out.write(chunk)
+    page.evaluate("""() => {
+        window.progressEvents = 0;
+        const open = XMLHttpRequest.prototype.open;
+        XMLHttpRequest.prototype.open = function (...args) {
+            this.upload.addEventListener('progress', () => window.progressEvents++);
+            return open.apply(this, args);
+        };
+    }""")
+    uploads = []
+    page.on("request", lambda r: uploads.append(r.url) if r.url.endswith("/api/upload") else None)
+    page.set_input_files("#picker", str(big))
+    page.get_by_role("cell", name=big.name, exact=True).wait_for(timeout=120_000)
+    assert page.evaluate("window.progressEvents") > 1
+    with page.expect_download(timeout=120_000) as caught:
+        page.get_by_role("row", name=big.name).get_by_role("link", name="Download").click()
+    assert caught.value.suggested_filename == big.name
+    got = hashlib.md5()
+    with open(caught.value.path(), "rb") as f:
+        while chunk := f.read(1 << 20):
+            got.update(chunk)
+    assert got.hexdigest() == digest.hexdigest()
+    again = tmp_path / "again.bin"
+    again.symlink_to(big)
+    page.set_input_files("#picker", str(again))
+    page.get_by_text("Stored at once (the server had it)").wait_for(timeout=120_000)
+    assert len(uploads) == 1
