@@ -29,6 +29,7 @@ from tuchuang.blobs import BlobStore
 from tuchuang.cache import RankingCache
 from tuchuang.db import MetadataStore
 from tuchuang.errors import BlobNotFound, TuchuangError
+from tuchuang.services.files import remove_written_blob
 
 log = logging.getLogger(__name__)
 
@@ -205,21 +206,9 @@ class Fsck:
             finding.note = "used again meanwhile: left alone"
             return finding
         if file_id is not None:
-            self._delete_blob(file_id, token)
+            remove_written_blob(self.blobs, self.store, file_id, token)
         finding.repaired = True
         return finding
-
-    def _delete_blob(self, file_id: str, token: str) -> bool:
-        try:
-            self.blobs.delete(file_id)
-        except BlobNotFound:
-            pass
-        except TuchuangError as exc:
-            log.warning("could not delete %s (left for the next fsck): %s", file_id, exc)
-            return False
-        with self.store.single() as tx:
-            tx.delete_intent(token)
-        return True
 
     # -- blobs tuchuang wrote (intents), partial writes, files it does not know -------------------
 
@@ -257,7 +246,7 @@ class Fsck:
                 with self.store.read() as tx:
                     still = not tx.file_id_exists(file_id)
                 if still:
-                    finding.repaired = self._delete_blob(file_id, token)
+                    finding.repaired = remove_written_blob(self.blobs, self.store, file_id, token)
                 else:
                     finding.note = "used meanwhile: left alone"
             yield finding

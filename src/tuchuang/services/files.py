@@ -219,10 +219,21 @@ class Files:
     def _discard(self, file_id: str, token: str) -> None:
         """Delete a blob no row references, then its intent; a failure leaves both for fsck (D5)."""
         try:
-            self.blobs.delete(file_id)
-        except BlobNotFound:
-            pass
-        except StorageUnavailable as exc:
-            log.warning("blob %s left for fsck: %s", file_id, exc)
-            return
-        self._forget_intent(token)
+            remove_written_blob(self.blobs, self.store, file_id, token)
+        except TuchuangError as exc:
+            log.warning("upload intent %s left for fsck: %s", token, exc)
+
+
+def remove_written_blob(blobs: BlobStore, store: MetadataStore, file_id: str, token: str) -> bool:
+    """Delete a blob tuchuang wrote, then the intent naming it (an upload given up, a delete,
+    fsck's repair). When the store cannot delete it, both stay for the next fsck: False."""
+    try:
+        blobs.delete(file_id)
+    except BlobNotFound:
+        pass
+    except StorageUnavailable as exc:
+        log.warning("blob %s left for the next fsck: %s", file_id, exc)
+        return False
+    with store.single() as tx:
+        tx.delete_intent(token)
+    return True
