@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_share_page_browser import CHROMIUM, browser, live  # noqa: F401 - fixtures
+from tests.browser.conftest import NO_CHROMIUM
 from tests.client import Dialect
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+pytestmark = NO_CHROMIUM
 SHOTS = Path(os.environ.get("TUCHUANG_SCREENSHOT_DIR", "/tmp/tuchuang-screenshots"))
 
 
 @pytest.fixture
-def page(browser, live):  # noqa: ANN001, ANN201, F811
+def page(browser, live):  # noqa: ANN001, ANN201
     context = browser.new_context(accept_downloads=True, locale="en-US")
     page = context.new_page()
     page.dialogs = []
@@ -79,7 +79,7 @@ def test_the_workers_md5_is_md5(page) -> None:  # noqa: ANN001
     assert digests == expected
 
 
-def test_upload_instant_upload_download_delete_logout(page, live, app, tmp_path) -> None:  # noqa: ANN001, F811
+def test_upload_instant_upload_download_delete_logout(page, live, app, tmp_path) -> None:  # noqa: ANN001
     sign_up_and_in(page, "webuser")
     content = os.urandom(300_000)
     first = tmp_path / "holiday photo.bin"
@@ -135,7 +135,7 @@ def test_hostile_names_are_text(page, tmp_path) -> None:  # noqa: ANN001
     assert page.dialogs == [] and page.errors == []
 
 
-def test_chinese_and_switching(browser, live) -> None:  # noqa: ANN001, F811
+def test_chinese_and_switching(browser, live) -> None:  # noqa: ANN001
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     page.goto(live + "/")
@@ -147,7 +147,7 @@ def test_chinese_and_switching(browser, live) -> None:  # noqa: ANN001, F811
     context.close()
 
 
-def test_pages_carry_a_strict_policy(page, live) -> None:  # noqa: ANN001, F811
+def test_pages_carry_a_strict_policy(page, live) -> None:  # noqa: ANN001
     response = page.request.get(live + "/")
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
@@ -155,7 +155,7 @@ def test_pages_carry_a_strict_policy(page, live) -> None:  # noqa: ANN001, F811
     assert page.request.get(live + "/static/nope.js").status == 404
 
 
-def test_a_phone_wide_page(browser, live, app) -> None:  # noqa: ANN001, F811
+def test_a_phone_wide_page(browser, live, app) -> None:  # noqa: ANN001
     """375 px wide: nothing scrolls sideways, and every action is a real control with a name."""
     context = browser.new_context(viewport={"width": 375, "height": 740}, locale="en-US")
     page = context.new_page()
@@ -197,7 +197,7 @@ def test_the_grid_shows_server_made_previews(page) -> None:  # noqa: ANN001
     page.locator(".tile img").wait_for()  # the layout is kept
 
 
-def test_share_square_save_and_ranking(browser, live, app) -> None:  # noqa: ANN001, F811
+def test_share_square_save_and_ranking(browser, live, app) -> None:  # noqa: ANN001
     """One user shares; another finds it in the square, downloads it (its count goes up in the
     ranking) and saves it into their own files; the first stops sharing."""
     pages = []
@@ -237,7 +237,7 @@ def test_share_square_save_and_ranking(browser, live, app) -> None:  # noqa: ANN
         page.context.close()
 
 
-def test_picture_links(page, live) -> None:  # noqa: ANN001, F811
+def test_picture_links(page, live) -> None:  # noqa: ANN001
     import io
 
     from PIL import Image

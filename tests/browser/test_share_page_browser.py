@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import struct
-import threading
 import zlib
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-import pytest
-
+from tests.browser.conftest import NO_CHROMIUM
 from tests.client import Dialect, md5_hex, qt_upload_body
-from tuchuang.app import create_app
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # fmt: skip
+pytestmark = NO_CHROMIUM
 
 
 def png(width: int = 3, height: int = 2) -> bytes:
@@ -28,33 +20,6 @@ def png(width: int = 3, height: int = 2) -> bytes:
     rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: ANN002
-        pass
-
-
-@pytest.fixture
-def live(config, services):
-    """The app over real HTTP on a free loopback port, stopped after the test."""
-    server = make_server("127.0.0.1", 0, create_app(config, services), handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=30_000)
-        yield chromium
-        chromium.close()
 
 
 def share_picture(app, user: str, name: str, content: bytes, stored_name: str | None = None) -> str:

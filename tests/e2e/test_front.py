@@ -4,17 +4,13 @@ upload, see the file, download it under its name, log out."""
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from pathlib import Path
 
-import pytest
-
+from tests.browser.conftest import CHROMIUM, FLAGS, NO_CHROMIUM
 from tests.e2e.conftest import E2E_URL
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+pytestmark = NO_CHROMIUM
 
 
 def test_front_through_nginx(tmp_path: Path) -> None:
