@@ -58,12 +58,15 @@ class Uploads:
         checked again on the whole body; this only spares reading what would be refused."""
         if credentials.token is not None and not self.auth.live(credentials.token):
             raise Refused(Outcome.FAIL, "the upload's token is no live session")
-        if declared is None:
-            return
-        token = declared.token or credentials.token
+        if declared is not None:
+            self._authorize(declared.user, declared.token, credentials)
+
+    def _authorize(self, user: str, body_token: str | None, credentials: Credentials) -> None:
+        """May `user` upload, with the token of the body or else of the request (D3, D4, D10)?"""
+        token = body_token or credentials.token
         if credentials.token_required and token is None:
             raise Refused(Outcome.FAIL, "token required")
-        self.auth.require_tokenless(declared.user, token, credentials.client_addr, credentials.cross_site)
+        self.auth.require_tokenless(user, token, credentials.client_addr, credentials.cross_site)
 
     def accept(self, spool: Path, credentials: Credentials) -> None:
         """Store the upload in `spool`; raise Refused(FAIL) on any defect."""
@@ -71,10 +74,7 @@ class Uploads:
             envelope = parse_envelope(spool)
         except MalformedEnvelope as exc:
             raise Refused(Outcome.FAIL, f"upload body: {exc}") from None
-        token = envelope.token or credentials.token
-        if credentials.token_required and token is None:
-            raise Refused(Outcome.FAIL, "token required")
-        self.auth.require_tokenless(envelope.user, token, credentials.client_addr, credentials.cross_site)
+        self._authorize(envelope.user, envelope.token, credentials)
         # The md5 pass runs beside the blob write (two reads of the same cached file); nothing is
         # recorded before it has passed, and a blob written for a bad payload is deleted again.
         # A plain thread, not an executor: an executor refuses work once the interpreter shuts
