@@ -11,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # mode 0600, and the app must be able to read them from the shared spool volume.
 RUN groupadd --system --gid 101 tuchuang \
  && useradd --system --uid 101 --gid 101 --home-dir /var/lib/tuchuang --shell /usr/sbin/nologin tuchuang \
- && mkdir -p /var/lib/tuchuang/data /var/lib/tuchuang/spool /var/lib/tuchuang/nginx-spool \
+ && mkdir -p /var/lib/tuchuang/data /var/lib/tuchuang/spool /var/lib/tuchuang/nginx-spool /var/lib/tuchuang/front \
  && chown -R 101:101 /var/lib/tuchuang
 
 WORKDIR /opt/tuchuang

@@ -160,6 +160,10 @@ def up(args: argparse.Namespace) -> int:
         entry = pwd.getpwnam(RUN_AS)
         os.chown(root / "nginx-spool", entry.pw_uid, entry.pw_gid)
 
+    # nginx serves the web front from the files the operator's command writes (README: The web front)
+    subprocess.run(
+        [sys.executable, "-m", "tuchuang", "front", str(root / "front")], check=True, stdout=subprocess.DEVNULL
+    )
     (root / "tuchuang.conf").write_text(
         render_site(root, args.port, args.app_port, args.max_body, store, args.rate_limits == "relaxed")
     )
@@ -244,6 +248,7 @@ def up(args: argparse.Namespace) -> int:
     print(f"TUCHUANG_E2E_APP_URL={state['app_url']}")
     print(f"TUCHUANG_E2E_PROXY_SPOOL_DIR={state['proxy_spool_dir']}")
     print(f"TUCHUANG_E2E_STORE_PATH={state['store_path']}")
+    print(f"TUCHUANG_E2E_FRONT_DIR={root / 'front'}")
     print(f"TUCHUANG_E2E_APP_ENV={root / 'app.env'}")
     return 0
 

@@ -1,4 +1,4 @@
-"""The `tuchuang` command: `serve` (the embedded server), `db upgrade|status` and `fsck`."""
+"""The `tuchuang` command: `serve` (the embedded server), `db upgrade|status`, `fsck` and `front`."""
 
 from __future__ import annotations
 
@@ -48,7 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="--forget-missing refuses when more than this share of stored files is missing (default 5)",
     )
     fsck.add_argument("--yes", action="store_true", help="confirm --forget-missing without asking")
+    front = sub.add_parser("front", help="copy the web front's static files into a directory nginx serves")
+    front.add_argument("directory", help="e.g. /var/lib/tuchuang/front (deploy/nginx/tuchuang.conf)")
     args = parser.parse_args(argv)
+    if args.command == "front":  # needs no configuration
+        return _front(args.directory)
     try:
         config = _config(args)
     except ConfigError as exc:
@@ -60,6 +64,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "fsck":
         return _fsck(config, args)
     return _serve(config)
+
+
+def _front(directory: str) -> int:
+    from pathlib import Path
+
+    from tuchuang.web.front import export
+
+    try:
+        names = export(Path(directory))
+    except OSError as exc:
+        print(f"tuchuang front: cannot write {directory}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {', '.join(names)} to {directory}")
+    return 0
 
 
 def _config(args: argparse.Namespace) -> Config:

@@ -1,11 +1,17 @@
 """The web front at `/`: a few static files shipped inside the package (`web/front/`), served
-under a strict Content-Security-Policy (no inline script, nothing from elsewhere)."""
+under a strict Content-Security-Policy (no inline script, nothing from elsewhere).
+
+The embedded server serves them itself. In production nginx serves them from a directory that
+`tuchuang front DIR` fills (deploy/nginx/tuchuang.conf, `location = /` and `/static/`), with the same
+headers; until the directory holds them, nginx passes those paths on to the app."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import falcon
 
@@ -52,3 +58,19 @@ class FrontAsset:
         if name not in TYPES or name == "index.html":
             raise falcon.HTTPNotFound()
         _send(req, resp, name)
+
+
+def export(directory: Path) -> list[str]:
+    """Write the front's files into `directory` for nginx to serve. Each file is replaced whole
+    (written beside it, then renamed), so nginx never sends half of one during an upgrade."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in TYPES:
+        data = resources.files("tuchuang.web").joinpath("front", name).read_bytes()
+        target = directory / name
+        temporary = directory / f".{name}.{os.getpid()}"
+        temporary.write_bytes(data)
+        temporary.chmod(0o644)  # nginx's workers read it as another user
+        os.replace(temporary, target)
+        written.append(name)
+    return written

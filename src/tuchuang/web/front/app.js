@@ -275,9 +275,9 @@ function card(file, selected, removeButton) {
     el("div", { className: "thumb" }, preview),
     el("div", { className: "tile-name" }, box, " ", shown(file.file_name)),
     el("div", { className: "muted" }, size(file.size)),
-    el("div", {},
-      el("a", { href: `${path}?name=${encodeName(file.file_name)}`, download: file.file_name }, t("download")), " ",
-      shareButton(file), " ",
+    el("div", { className: "tile-acts" },
+      el("a", { href: `${path}?name=${encodeName(file.file_name)}`, download: file.file_name }, t("download")),
+      shareButton(file),
       el("button", { type: "button", className: "link danger", ariaLabel: `${t("remove")} ${shown(file.file_name)}`,
         on: { click: () => remove([file]) } }, t("remove"))));
 }
