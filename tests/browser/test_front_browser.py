@@ -123,6 +123,22 @@ def test_an_expired_session_lands_on_the_login_page_with_a_message(page, app) ->
     page.get_by_role("heading", name="Log in").wait_for()
 
 
+def test_other_tabs_follow_a_logout_and_a_login(page, live) -> None:  # noqa: ANN001
+    sign_up_and_in(page, "twotabs")
+    other = page.context.new_page()
+    other.goto(live + "/")
+    other.get_by_role("heading", name="My files").wait_for()
+    page.get_by_role("button", name="Log out").click()
+    other.get_by_role("heading", name="Log in").wait_for()  # the other tab did not wait for a failed call
+    assert other.locator("#logout").is_hidden()
+    page.get_by_label("User name").fill("twotabs")
+    page.get_by_label("Password").fill("secret pw")
+    page.get_by_role("button", name="Log in").click()
+    other.get_by_role("heading", name="My files").wait_for()
+    assert other.locator("#who").text_content() == "twotabs"
+    other.close()
+
+
 def test_hostile_names_are_text(page, tmp_path) -> None:  # noqa: ANN001
     sign_up_and_in(page, "<img/src=x/onerror=alert(1)>")  # user names hold no spaces
     names = ["<img src=x onerror=alert(1)>.txt", '"quoted" \u202egnp.exe', "<svg onload=alert(2)>.txt"]

@@ -186,7 +186,7 @@ async function filesView() {
   const selected = new Set();
   const removeButton = el("button", { type: "button", className: "danger", disabled: true, on: { click: () => remove([...selected]) } }, t("removeSelected"));
   const rows = (list.files || []).map((file) => {
-    const box = el("input", { type: "checkbox", ariaLabel: `${t("select")} ${file.file_name}`, on: { change: () => {
+    const box = el("input", { type: "checkbox", ariaLabel: `${t("select")} ${shown(file.file_name)}`, on: { change: () => {
       box.checked ? selected.add(file) : selected.delete(file);
       removeButton.disabled = selected.size === 0;
     } } });
@@ -553,5 +553,15 @@ $("lang").addEventListener("click", () => {
 });
 $("logout").addEventListener("click", logout);
 window.addEventListener("hashchange", () => route());
+// Another tab logged in, out, or in as someone else: follow it, so no tab goes on with a dead session.
+window.addEventListener("storage", (event) => {
+  if (event.key !== null && event.key !== "token") return;  // a login writes the user first, then the token
+  state.user = localStorage.getItem("user") || "";
+  state.token = localStorage.getItem("token") || "";
+  if (!state.token) return go("login");
+  const view = location.hash.replace(/^#\//, "");
+  if (!view || view === "login" || view === "register") return go("files");
+  route();
+});
 watchDrops();
 route();
