@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.client import CODES, Client, Dialect, md5_hex
+from tests.client import CODES, PWD, Client, Dialect, md5_hex
 from tests.conftest import FAST_HASHER, clean_mysql, clean_redis
 from tests.contract.conftest import fastdfs_store
 from tests.fakes.fastdfs_server import FakeFastDFS
@@ -124,6 +124,33 @@ def test_database_outage(mysql_url, redis_url, tmp_path, d: Dialect) -> None:
         assert set(services.blobs.file_ids()) == blobs_before  # the failed upload left no blob
         assert client.upload(d, "alice", "g.bin", b"after the outage", token=token)["code"] == d.code("upload.ok")
         assert Fsck(services.store, services.blobs, services.files.ranking).run().consistent
+
+
+def test_a_database_restart_fails_no_request(mysql_url, redis_url, tmp_path) -> None:
+    """Issue 16 item 7: the server closing every pooled connection (a restart does that; here the
+    server kills them) costs no request: each is replaced on checkout, not handed out dead."""
+    import pymysql
+
+    from tuchuang.db.mysql import connect_args
+
+    with proxied_world(mysql_url, redis_url, tmp_path) as (services, client, _db, _redis):
+        client.user(API, "alice")
+        for _ in range(8):  # fill the pool with connections that were in use a moment ago
+            assert client.login(API, "alice")
+        args = connect_args(mysql_url)
+        admin = pymysql.connect(**args)
+        with admin.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            own = cur.fetchone()[0]
+            cur.execute("SELECT id FROM information_schema.PROCESSLIST WHERE db = %s", (args["database"],))
+            victims = [row[0] for row in cur.fetchall() if row[0] != own]
+            assert victims
+            for victim in victims:
+                cur.execute(f"KILL CONNECTION {int(victim)}")
+        admin.close()
+        time.sleep(0.2)  # the FINs arrive
+        codes = [client.call(API, "/login", {"user": "alice", "pwd": PWD})["code"] for _ in range(20)]
+        assert codes == [0] * 20
 
 
 def test_redis_outage(mysql_url, redis_url, tmp_path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import select
 import threading
 import time
 from collections.abc import Iterator
@@ -121,6 +122,12 @@ class MysqlStore:
                 pooled = self._idle.get_nowait()
             except queue.Empty:
                 return _Pooled(pymysql.connect(**self._args))
+            if _closed_by_server(pooled.conn):
+                # The server restarted, or killed the connection: its socket has the server's
+                # FIN (or a last error packet) waiting. Open a new one rather than fail a request.
+                log.info("mysql: a pooled connection was closed by the server; reconnecting")
+                _close_quietly(pooled.conn)
+                return _Pooled(pymysql.connect(**self._args))
             if time.monotonic() - pooled.last_used > _IDLE_PING_SECONDS:
                 pooled.conn.ping(reconnect=True)
             return pooled
@@ -173,6 +180,19 @@ def _nopad_collation(cursor: Any) -> str:
     if not names:
         raise DatabaseUnavailable("mysql: the server has no binary no-pad utf8mb4 collation")
     return names[-1]  # utf8mb4_nopad_bin (MariaDB) or utf8mb4_0900_bin (MySQL 8)
+
+
+def _closed_by_server(conn: pymysql.connections.Connection) -> bool:
+    """An idle connection has nothing to read; anything readable is an EOF or a parting error.
+    One poll, no round trip (a ping on every checkout would cost one per request)."""
+    sock = getattr(conn, "_sock", None)
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _close_quietly(conn: pymysql.connections.Connection) -> None:
