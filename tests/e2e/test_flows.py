@@ -228,12 +228,15 @@ def test_fsck_runs_against_the_stack(web) -> None:
     if not env_file:
         import pytest
 
-        pytest.skip("TUCHUANG_E2E_APP_ENV is not set (deploy/stack.py prints it)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUCHUANG_")}
-    for line in Path(env_file).read_text().splitlines():
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            env[key] = shlex.split(value)[0] if value else ""
+        pytest.skip("TUCHUANG_E2E_APP_ENV is not set (deploy/stack.py prints it; `-` for this environment)")
+    if env_file == "-":  # compose: the suite's container carries the app's own settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TUCHUANG_E2E_", "TUCHUANG_TEST_"))}
+    else:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TUCHUANG_")}
+        for line in Path(env_file).read_text().splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                env[key] = shlex.split(value)[0] if value else ""
     d = Dialect("api")
     user, token = new_user(web, d, "fsck")
     content = os.urandom(5000)

@@ -2,13 +2,19 @@
 
 Needs the app's own address and nginx's spool directory on this host:
 TUCHUANG_E2E_APP_URL and TUCHUANG_E2E_PROXY_SPOOL_DIR (`deploy/stack.py up` prints both). The
-deployment must trust only 127.0.0.1 as a proxy; the untrusted peer is 127.0.0.2.
+deployment must trust only TUCHUANG_E2E_TRUSTED_PEER as a proxy (default 127.0.0.1: the stack);
+requests from TUCHUANG_E2E_UNTRUSTED_PEER (default 127.0.0.2) must be refused. An untrusted peer
+off loopback (compose: the suite runs in nginx's network namespace) is added to the interface
+that holds the trusted one for these tests, and removed after them.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +24,26 @@ from tests.e2e.conftest import Http, new_user
 
 APP_URL = os.environ.get("TUCHUANG_E2E_APP_URL")
 SPOOL = os.environ.get("TUCHUANG_E2E_PROXY_SPOOL_DIR")
+TRUSTED = os.environ.get("TUCHUANG_E2E_TRUSTED_PEER", "127.0.0.1")
+UNTRUSTED = os.environ.get("TUCHUANG_E2E_UNTRUSTED_PEER", "127.0.0.2")
 pytestmark = pytest.mark.skipif(
     not (APP_URL and SPOOL), reason="needs TUCHUANG_E2E_APP_URL and TUCHUANG_E2E_PROXY_SPOOL_DIR"
 )
 API = Dialect("api")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def untrusted_peer() -> Iterator[None]:
+    if ipaddress.ip_address(UNTRUSTED).is_loopback:
+        yield
+        return
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=True).stdout
+    [device] = [line.split()[1] for line in shown.splitlines() if f" {TRUSTED}/" in line]
+    subprocess.run(["ip", "addr", "add", f"{UNTRUSTED}/32", "dev", device], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["ip", "addr", "del", f"{UNTRUSTED}/32", "dev", device], check=False)
 
 
 def body_file(directory: Path, user: str, content: bytes) -> Path:
@@ -53,7 +75,7 @@ def test_trusted_proxy_with_a_spool_file_is_accepted(web, account) -> None:
     user, token = account
     path = body_file(Path(SPOOL), user, b"handed over properly")
     try:
-        assert forged("127.0.0.1", path, token) == {"code": 0}
+        assert forged(TRUSTED, path, token) == {"code": 0}
     finally:
         path.unlink()
     assert names(web, user, token) == ["stolen.txt"]
@@ -63,7 +85,7 @@ def test_untrusted_peer_is_refused(web, account) -> None:
     user, token = account
     path = body_file(Path(SPOOL), user, b"from an untrusted address")
     try:
-        assert forged("127.0.0.2", path, token) == {"code": 1}
+        assert forged(UNTRUSTED, path, token) == {"code": 1}
     finally:
         path.unlink()
     assert names(web, user, token) == []
@@ -75,6 +97,6 @@ def test_path_outside_the_spool_is_refused(web, account, tmp_path, how: str) -> 
     tmp_path.chmod(0o755)
     path = body_file(tmp_path / "elsewhere", user, b"a file the app can read")
     named = path if how == "outside" else f"{SPOOL}/../../../../../../..{path}"
-    assert forged("127.0.0.1", named, token) == {"code": 1}
-    assert forged("127.0.0.1", "/etc/passwd", token) == {"code": 1}
+    assert forged(TRUSTED, named, token) == {"code": 1}
+    assert forged(TRUSTED, "/etc/passwd", token) == {"code": 1}
     assert names(web, user, token) == []

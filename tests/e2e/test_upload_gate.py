@@ -37,7 +37,7 @@ def answer(s: socket.socket) -> tuple[bytes, bytes]:
 
 
 def test_a_client_with_no_session_spools_nothing(web: Http) -> None:
-    user, _ = new_user(web, Dialect("legacy"), "gate")  # logged in from 127.0.0.1, not .2
+    user, _ = new_user(web, Dialect("legacy"), "gate")  # logged in from the test's address, not 127.0.0.2
     head = qt_upload_body(user, "big.bin", os.urandom(70_000))[:70_000]
     with open_upload("127.0.0.2", "/upload", head) as s:
         status, body = answer(s)  # without the rest of the 300 MiB
@@ -51,7 +51,7 @@ def test_a_dead_token_spools_nothing(web: Http) -> None:
 
 
 def test_a_client_with_a_session_uploads(web: Http) -> None:
-    here = Http(E2E_URL, source_address=("127.0.0.3", 0))
+    here = web
     d = Dialect("legacy")
     user, _ = new_user(here, d, "gated")
     content = os.urandom(50_000)

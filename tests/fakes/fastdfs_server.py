@@ -38,20 +38,32 @@ class FakeFastDFS:
     ip_size: int = 16  # IP_ADDRESS_SIZE of the emulated version: 16 or 46
     group: str = "group1"
     faults: Faults = field(default_factory=Faults)
+    # Run as separate processes (the compose tier, `main` below): the address to listen on, the
+    # ports, which roles this process plays, and the storage the tracker names (a host name is
+    # looked up on every query, so a restarted storage container with a new address is found).
+    host: str = "127.0.0.1"
+    tracker_port: int = 0
+    storage_port: int = 0
+    roles: tuple[str, ...] = ("tracker", "storage")
+    storage_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
-        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        if "storage" in self.roles:
+            (self.root / "data").mkdir(parents=True, exist_ok=True)
         self._stop = threading.Event()
         self._release_stall = threading.Event()
         self._conns: dict[socket.socket, str] = {}
         self._lock = threading.Lock()
-        self.storage_listener = self._listen(0)
-        self.storage_port = self.storage_listener.getsockname()[1]
-        self.tracker_listener = self._listen(0)
-        self.tracker_port = self.tracker_listener.getsockname()[1]
         self.requests: list[int] = []
-        self._serve(self.storage_listener, self._storage)
-        self._serve(self.tracker_listener, self._tracker)
+        self.storage_listener = self.tracker_listener = None
+        if "storage" in self.roles:
+            self.storage_listener = self._listen(self.storage_port)
+            self.storage_port = self.storage_listener.getsockname()[1]
+            self._serve(self.storage_listener, self._storage)
+        if "tracker" in self.roles:
+            self.tracker_listener = self._listen(self.tracker_port)
+            self.tracker_port = self.tracker_listener.getsockname()[1]
+            self._serve(self.tracker_listener, self._tracker)
 
     # -- control ---------------------------------------------------------------------------------
 
@@ -90,8 +102,9 @@ class FakeFastDFS:
     def close(self) -> None:
         self._stop.set()
         self._release_stall.set()
-        _close(self.tracker_listener)
-        _close(self.storage_listener)
+        for listener in (self.tracker_listener, self.storage_listener):
+            if listener is not None:
+                _close(listener)
         with self._lock:
             for conn in list(self._conns):
                 _close(conn)
@@ -102,11 +115,10 @@ class FakeFastDFS:
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _listen(port: int) -> socket.socket:
+    def _listen(self, port: int) -> socket.socket:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
+        sock.bind((self.host, port))
         sock.listen(64)
         return sock
 
@@ -149,7 +161,7 @@ class FakeFastDFS:
         conn.sendall(HEADER.pack(len(body), 100, status) + body)
 
     def _ip(self) -> bytes:
-        return b"127.0.0.1".ljust(self.ip_size - 1, b"\0")
+        return socket.gethostbyname(self.storage_host).encode().ljust(self.ip_size - 1, b"\0")
 
     # -- tracker ---------------------------------------------------------------------------------
 
@@ -333,3 +345,42 @@ def _close(conn: socket.socket) -> None:
     except OSError:
         pass
     conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One role of the fake in a process of its own, until SIGTERM or SIGINT (the compose tier's
+    stand-in for the FastDFS image: .ci/compose/docker-compose.ci.yml)."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("role", choices=["tracker", "storage"])
+    parser.add_argument("--listen", default="0.0.0.0", help="address to listen on")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--store", type=Path, default=Path("/var/fdfs"), help="store_path0 (storage)")
+    parser.add_argument("--storage", default="127.0.0.1:23000", help="host:port the tracker names (tracker)")
+    parser.add_argument("--group", default="group1")
+    parser.add_argument("--ip-size", type=int, default=46, choices=[16, 46])
+    args = parser.parse_args(argv)
+    storage_host, _, storage_port = args.storage.rpartition(":")
+    fake = FakeFastDFS(
+        args.store,
+        ip_size=args.ip_size,
+        group=args.group,
+        host=args.listen,
+        roles=(args.role,),
+        tracker_port=args.port if args.role == "tracker" else 0,
+        storage_port=args.port if args.role == "storage" else int(storage_port),
+        storage_host=storage_host if args.role == "tracker" else args.listen,
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"fake FastDFS {args.role} listening on {args.listen}:{args.port}", flush=True)
+    stop.wait()
+    fake.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
