@@ -1,5 +1,6 @@
 # The tuchuang app image: gunicorn with deploy/gunicorn.conf.py. nginx, MySQL, Redis and FastDFS
-# run in their own containers (docker-compose.yml).
+# run in their own containers (docker-compose.yml). Dependencies come from the lock file
+# (requirements/app.txt, exact versions; README: Operations).
 FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,10 +16,12 @@ RUN groupadd --system --gid 101 tuchuang \
  && chown -R 101:101 /var/lib/tuchuang
 
 WORKDIR /opt/tuchuang
+COPY requirements/app.txt ./requirements/app.txt
+RUN pip install -r requirements/app.txt
 COPY setup.cfg pyproject.toml README.md ./
 COPY src ./src
 COPY sql ./sql
-RUN pip install .
+RUN pip install --no-deps .
 COPY deploy/gunicorn.conf.py ./deploy/gunicorn.conf.py
 
 ENV TUCHUANG_DATA_DIR=/var/lib/tuchuang/data \
@@ -26,15 +29,22 @@ ENV TUCHUANG_DATA_DIR=/var/lib/tuchuang/data \
     TUCHUANG_PROXY_SPOOL_DIR=/var/lib/tuchuang/nginx-spool
 
 USER 101:101
-HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+EXPOSE 8080
+HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/readyz', timeout=4).status != 200)"]
 CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py"]
 
 
 # The end-to-end suite, run inside the compose network: `docker compose --profile tests run --rm e2e`.
+# The same image runs the fake FastDFS of the CI compose tier (.ci/compose/).
 FROM app AS tests
 USER root
-RUN pip install pytest WebTest
+# Chromium (and libatomic for Playwright's driver) for the web front's smoke test, iproute2 for the
+# spool-forgery tests' second address
+RUN apt-get update && apt-get install -y --no-install-recommends chromium iproute2 libatomic1 \
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements/test.txt ./requirements/test.txt
+RUN pip install -r requirements/test.txt
 COPY tests ./tests
 USER 101:101
 HEALTHCHECK NONE
