@@ -1,9 +1,11 @@
-"""The `tuchuang` command: `serve` (the embedded server), `db upgrade|status`, `fsck` and `front`."""
+"""The `tuchuang` command: `serve` (the embedded server), `db upgrade|status`, `fsck`, `import` and
+`front`."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -48,6 +50,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="--forget-missing refuses when more than this share of stored files is missing (default 5)",
     )
     fsck.add_argument("--yes", action="store_true", help="confirm --forget-missing without asking")
+    imp = sub.add_parser(
+        "import",
+        help="bring an original 0voice deployment's database into this one (its files stay in FastDFS)",
+        description="Read an original 0voice server's database (only read: nothing in it is written) and "
+        "import its users, files, shares and picture links into the configured database. Run it again "
+        "after an interruption: it finishes the job without duplicates.",
+    )
+    imp.add_argument("--from", dest="source", required=True, metavar="URL", help="mysql://user:password@host/db")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="report what would be imported and every defect; write nothing"
+    )
+    imp.add_argument("--check-blobs", action="store_true", help="ask the blob store for every imported file")
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    imp.add_argument("--batch-size", type=int, default=500, help="rows per read and per transaction (default 500)")
     front = sub.add_parser("front", help="copy the web front's static files into a directory nginx serves")
     front.add_argument("directory", help="e.g. /var/lib/tuchuang/front (deploy/nginx/tuchuang.conf)")
     args = parser.parse_args(argv)
@@ -63,7 +79,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _db(args.db_command, config)
     if args.command == "fsck":
         return _fsck(config, args)
+    if args.command == "import":
+        return _import(config, args)
     return _serve(config)
+
+
+def _import(config: Config, args: argparse.Namespace) -> int:
+    """Exit 0: imported (defects, if any, are in the report). 2: refused or failed; nothing is lost."""
+    import json
+
+    from argon2 import PasswordHasher
+
+    from tuchuang.errors import TuchuangError
+    from tuchuang.imports.run import run_import
+
+    if args.batch_size < 1:
+        print("tuchuang import: --batch-size must be positive", file=sys.stderr)
+        return 2
+    store = open_store(config.effective_database_url, 1)
+    try:
+        if config.effective_database_url.startswith("sqlite"):
+            upgrade(store)
+        elif pending(store):
+            print("tuchuang import: the database schema is not current: run `tuchuang db upgrade`", file=sys.stderr)
+            return 2
+    finally:
+        store.close()
+    hasher = PasswordHasher(time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1)
+    from tuchuang.app import build_blobs, build_ranking, redis_client
+
+    blobs = build_blobs(config) if args.check_blobs else None
+    try:
+        report = run_import(
+            args.source,
+            config.effective_database_url,
+            hasher.hash,
+            dry_run=args.dry_run,
+            blobs=blobs,
+            ranking=build_ranking(config, redis_client(config)),
+            batch_size=args.batch_size,
+            hash_threads=max(1, os.cpu_count() or 1),
+        )
+    except TuchuangError as exc:
+        print(f"tuchuang import: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(report.lines()))
+    return 0
 
 
 def _front(directory: str) -> int:

@@ -1,0 +1,1 @@
+"""Imports from the original 0voice servers (`tuchuang import`)."""
