@@ -40,6 +40,7 @@ from tuchuang.sessions.sql import SqlFailureStore, SqlSessionStore
 from tuchuang.web.front import FrontAsset, FrontPage
 from tuchuang.web.health import Live, Ready
 from tuchuang.web.previews import Preview
+from tuchuang.web.request_id import RequestIds
 from tuchuang.web.share_page import SharePage
 from tuchuang.web.upload_gate import UploadGate
 
@@ -146,7 +147,7 @@ def build_services(
 def create_app(config: Config, services: Services | None = None, **collaborators: Any) -> falcon.App:
     """The WSGI app for `config`; pass `services` or collaborators to replace adapters."""
     services = services or build_services(config, **collaborators)
-    app = falcon.App()
+    app = falcon.App(middleware=[RequestIds()])
     for prefix, dialect in (("", legacy), ("/api", api)):
         for path, resource in endpoints(dialect, services, config).items():
             app.add_route(f"{prefix}/{path}", resource)

@@ -1,5 +1,5 @@
 """The `tuchuang` command: `serve` (the embedded server), `db upgrade|status`, `fsck`, `import` and
-`front`."""
+`front`. Every fault found at start ends in one line on stderr that names what to fix, and exit 2."""
 
 from __future__ import annotations
 
@@ -13,13 +13,30 @@ from typing import Any
 from tuchuang.config import Config, ConfigError
 from tuchuang.db import open_store
 from tuchuang.db.migrations import pending, upgrade
+from tuchuang.errors import DatabaseUnavailable, TuchuangError
 
 log = logging.getLogger("tuchuang")
 
 
+DESCRIPTION = (
+    "tuchuang: a self-hosted cloud disk and picture host that speaks the 0voice protocol. "
+    "Settings come from TUCHUANG_* environment variables (see the README)."
+)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tuchuang")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tuchuang", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="tuchuang", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"tuchuang {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the server (SQLite + local store unless configured)")
     serve.add_argument("--host", help="listen address (TUCHUANG_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (TUCHUANG_PORT, default 8080)")
@@ -74,14 +91,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"tuchuang: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command == "db":
-        return _db(args.db_command, config)
-    if args.command == "fsck":
-        return _fsck(config, args)
-    if args.command == "import":
-        return _import(config, args)
-    return _serve(config)
+    from tuchuang.logs import setup
+
+    setup(config)
+    try:
+        if args.command == "db":
+            return _db(args.db_command, config)
+        if args.command == "fsck":
+            return _fsck(config, args)
+        if args.command == "import":
+            return _import(config, args)
+        return _serve(config)
+    except StartError as exc:
+        print(f"tuchuang {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(
+            f"tuchuang {args.command}: the database ({_shown_db(config)}) cannot be used: {_first_line(exc)}",
+            file=sys.stderr,
+        )
+        return 2
+    except TuchuangError as exc:
+        print(f"tuchuang {args.command}: {_first_line(exc)}", file=sys.stderr)
+        return 2
+
+
+class StartError(Exception):
+    """A fault found before starting: one line for the operator, naming what to fix."""
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _shown_db(config: Config) -> str:
+    from tuchuang.imports.source import shown
+
+    return shown(config.effective_database_url)
 
 
 def _import(config: Config, args: argparse.Namespace) -> int:
@@ -90,7 +136,6 @@ def _import(config: Config, args: argparse.Namespace) -> int:
 
     from argon2 import PasswordHasher
 
-    from tuchuang.errors import TuchuangError
     from tuchuang.imports.run import run_import
 
     if args.batch_size < 1:
@@ -177,7 +222,6 @@ def _db(command: str, config: Config) -> int:
 def _fsck(config: Config, args: argparse.Namespace) -> int:
     """Exit 0: consistent. 1: inconsistencies found, all repaired. 2: some remain. 3: could not check."""
     from tuchuang.app import build_blobs, build_ranking, redis_client
-    from tuchuang.errors import TuchuangError
     from tuchuang.services.consistency import Fsck
 
     store = open_store(config.effective_database_url, 1)
@@ -267,16 +311,49 @@ def _forget_missing(fsck: Any, max_percent: float, yes: bool) -> int:
     return 1 if forgotten else 0
 
 
+def _preflight(config: Config) -> None:
+    """What would make the server fail as it starts (or each worker fail as it boots), found first
+    and named in one line: the data directory, the listening address, the blob store's settings."""
+    import errno
+    import socket
+    import tempfile
+
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=config.data_dir):
+            pass
+    except OSError as exc:
+        raise StartError(f"TUCHUANG_DATA_DIR: cannot write in {config.data_dir}: {exc.strerror or exc}") from None
+    try:
+        infos = socket.getaddrinfo(config.host, config.port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise StartError(f"TUCHUANG_HOST: cannot listen on {config.host!r}: {exc.strerror or exc}") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            why = "is in use by another program" if exc.errno == errno.EADDRINUSE else f"cannot be used: {exc.strerror}"
+            raise StartError(f"{config.host}:{config.port} {why} (TUCHUANG_HOST, TUCHUANG_PORT / --port)") from None
+    if config.blob_store == "fastdfs":
+        from tuchuang.app import fastdfs_client
+
+        try:
+            fastdfs_client(config)
+        except (OSError, ValueError) as exc:
+            raise StartError(f"TUCHUANG_FDFS_CLIENT_CONF / TUCHUANG_FDFS_TRACKERS: {exc}") from None
+
+
 def _serve(config: Config) -> int:
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    _preflight(config)
     store = open_store(config.effective_database_url, 1)
     try:
         if store.dialect == "sqlite":
             for name in upgrade(store):  # the embedded default keeps its own schema current
                 log.info("applied schema %s", name)
         elif pending(store):
-            log.error("the database schema is not current: run `tuchuang db upgrade`")
-            return 1
+            raise StartError("the database schema is not current: run 'tuchuang db upgrade' first")
     finally:
         store.close()
     from tuchuang.server import run

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ class Config:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     log_level: str = "INFO"
+    log_format: str = "text"  # or json: one JSON object per line
 
     def __repr__(self) -> str:
         fields = dataclasses.asdict(self)
@@ -152,6 +154,15 @@ class Config:
             ("FDFS_CONNECT_TIMEOUT", self.fdfs_connect_timeout > 0, "must be positive"),
             ("FDFS_TIMEOUT", self.fdfs_timeout > 0, "must be positive"),
             ("FDFS_RETRY_SECONDS", 0 <= self.fdfs_retry_seconds <= 60, "must be 0-60"),
+            ("ARGON2_TIME_COST", 1 <= self.argon2_time_cost <= 20, "must be 1-20"),
+            ("ARGON2_MEMORY_KIB", 8 <= self.argon2_memory_kib <= 4 << 20, "must be 8-4194304 (KiB)"),
+            ("LOG_LEVEL", self.log_level in LOG_LEVELS, "must be one of " + ", ".join(LOG_LEVELS)),
+            ("LOG_FORMAT", self.log_format in ("text", "json"), "must be text or json"),
+            (
+                "FDFS_CLIENT_CONF",
+                self.fdfs_client_conf is None or self.fdfs_client_conf.is_file(),
+                f"no such file: {self.fdfs_client_conf}",
+            ),
             (
                 "FDFS_TRACKERS",
                 self.blob_store != "fastdfs" or bool(self.fdfs_trackers or self.fdfs_client_conf),
@@ -166,6 +177,12 @@ class Config:
             raise ConfigError("TUCHUANG_DATABASE_URL: scheme must be sqlite:// or mysql://")
         if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise ConfigError("TUCHUANG_REDIS_URL: scheme must be redis://, rediss:// or unix://")
+        if self.redis_url and urlsplit(self.redis_url).scheme != "unix":
+            path = urlsplit(self.redis_url).path
+            if not re.fullmatch(r"/?(\d+)?", path):
+                raise ConfigError(
+                    f"TUCHUANG_REDIS_URL: the database must be a number (redis://host:6379/0), got {path!r}"
+                )
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -177,6 +194,23 @@ class Config:
                 raise ConfigError(f"TUCHUANG_FDFS_TRACKERS: expected host:port, got {tracker!r}")
         if self.public_url and urlsplit(self.public_url).scheme not in ("http", "https"):
             raise ConfigError("TUCHUANG_PUBLIC_URL: must start with http:// or https://")
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _int(raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError(f"not a whole number: {raw!r}") from None
+
+
+def _float(raw: str) -> float:
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ValueError(f"not a number: {raw!r}") from None
 
 
 def _bool(raw: str) -> bool:
@@ -191,9 +225,12 @@ def _bool(raw: str) -> bool:
 def _size(raw: str) -> int:
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     raw = raw.strip().lower().removesuffix("ib").removesuffix("b")
-    if raw and raw[-1] in units:
-        return int(raw[:-1]) * units[raw[-1]]
-    return int(raw)
+    try:
+        if raw and raw[-1] in units:
+            return int(raw[:-1]) * units[raw[-1]]
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"not a size: {raw!r} (bytes, or with k, m or g)") from None
 
 
 def _addresses(raw: str) -> tuple[str, ...]:
@@ -203,7 +240,7 @@ def _addresses(raw: str) -> tuple[str, ...]:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "data_dir": Path,
     "host": str,
-    "port": int,
+    "port": _int,
     "database_url": str,
     "redis_url": str,
     "redis_prefix": str,
@@ -212,31 +249,32 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "spool_dir": Path,
     "thumb_dir": Path,
     "max_upload_bytes": _size,
-    "uploads_per_addr": int,
+    "uploads_per_addr": _int,
     "spool_min_free": _size,
     "public_url": lambda raw: raw.rstrip("/"),
-    "session_ttl": int,
-    "session_cache_seconds": float,
+    "session_ttl": _int,
+    "session_cache_seconds": _float,
     "legacy_auth": str,
     "instant_upload": _bool,
     "trusted_proxies": _addresses,
     "proxy_spool_dir": Path,
     "fdfs_trackers": _addresses,
     "fdfs_client_conf": Path,
-    "fdfs_connect_timeout": float,
-    "fdfs_timeout": float,
-    "fdfs_retry_seconds": float,
-    "workers": int,
-    "graceful_timeout": int,
-    "threads": int,
-    "db_pool_size": int,
-    "login_max_failures": int,
-    "login_max_failures_per_addr": int,
-    "registrations_per_addr": int,
-    "hash_threads": int,
-    "hash_queue": int,
-    "hash_share": float,
-    "argon2_time_cost": int,
-    "argon2_memory_kib": int,
+    "fdfs_connect_timeout": _float,
+    "fdfs_timeout": _float,
+    "fdfs_retry_seconds": _float,
+    "workers": _int,
+    "graceful_timeout": _int,
+    "threads": _int,
+    "db_pool_size": _int,
+    "login_max_failures": _int,
+    "login_max_failures_per_addr": _int,
+    "registrations_per_addr": _int,
+    "hash_threads": _int,
+    "hash_queue": _int,
+    "hash_share": _float,
+    "argon2_time_cost": _int,
+    "argon2_memory_kib": _int,
     "log_level": str.upper,
+    "log_format": str.lower,
 }

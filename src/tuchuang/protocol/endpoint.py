@@ -172,10 +172,12 @@ class Endpoint:
                 return Reply(Outcome.FAIL)
             return handler(call)
         except Refused as exc:
-            log.debug("%s %s: %s", self.dialect.NAME, op, exc)
+            # one line per refusal, with its reason (the request id is on every line: logs.py)
+            level = logging.DEBUG if exc.outcome is Outcome.UPLOAD_NEEDED else logging.INFO  # a normal answer
+            log.log(level, "%s %s refused (%s): %s", self.dialect.NAME, op, exc.outcome.name.lower(), exc)
             return Reply(exc.outcome)
         except BadRequest as exc:
-            log.debug("%s %s: bad request: %s", self.dialect.NAME, op, exc)
+            log.info("%s %s refused (bad request): %s", self.dialect.NAME, op, exc)
             return Reply(Outcome.FAIL)
         except _UNAVAILABLE as exc:
             log.warning("%s %s: %s", self.dialect.NAME, op, exc)

@@ -79,17 +79,19 @@ def handed_spool(path_text: str, spool_dir: Path, max_bytes: int) -> Path:
     """
     path = Path(path_text)
     if not path.is_absolute():
-        raise BodyRefused(f"spool path is not absolute: {path_text!r}")
+        raise BodyRefused("the named spool file's path is not absolute")  # paths are never logged
     try:
         root = spool_dir.resolve(strict=True)
         resolved = path.resolve(strict=True)
         info = resolved.stat()
     except (OSError, RuntimeError, ValueError) as exc:
-        raise BodyRefused(f"spool path unusable: {exc}") from None
+        raise BodyRefused(
+            f"the named spool file is unusable: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+        ) from None
     if resolved == root or not resolved.is_relative_to(root):
-        raise BodyRefused(f"spool path outside {root}: {path_text!r}")
+        raise BodyRefused("the named spool file is outside the spool directory")
     if not stat.S_ISREG(info.st_mode):
-        raise BodyRefused(f"spool path is not a regular file: {path_text!r}")
+        raise BodyRefused("the named spool file is not a regular file")
     if info.st_size == 0:
         raise BodyRefused("empty body")
     if info.st_size > max_bytes:
