@@ -12,6 +12,7 @@ import falcon
 import redis
 from argon2 import PasswordHasher
 
+from tuchuang import metrics
 from tuchuang.blobs import BlobStore
 from tuchuang.blobs.fastdfs import FastDFSBlobStore, FastDFSClient, parse_address, trackers_from_client_conf
 from tuchuang.blobs.local import LocalBlobStore
@@ -147,7 +148,7 @@ def build_services(
 def create_app(config: Config, services: Services | None = None, **collaborators: Any) -> falcon.App:
     """The WSGI app for `config`; pass `services` or collaborators to replace adapters."""
     services = services or build_services(config, **collaborators)
-    app = falcon.App(middleware=[RequestIds()])
+    app = falcon.App(middleware=[RequestIds(), metrics.Timing()])
     for prefix, dialect in (("", legacy), ("/api", api)):
         for path, resource in endpoints(dialect, services, config).items():
             app.add_route(f"{prefix}/{path}", resource)
@@ -164,6 +165,7 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     app.add_route("/internal/upload-allowed", UploadGate(services, config))
     app.add_route("/", FrontPage())
     app.add_route("/static/{name}", FrontAsset())
+    app.add_route("/metrics", metrics.MetricsPage(config.metrics_allow, config.is_trusted_proxy))
     app.add_route("/healthz", Live())
     app.add_route("/readyz", Ready(services))
     return app

@@ -71,6 +71,8 @@ class Config:
     argon2_memory_kib: int = 19456
     log_level: str = "INFO"
     log_format: str = "text"  # or json: one JSON object per line
+    metrics_dir: Path | None = None  # the workers' metric files (default <data dir>/metrics)
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")  # who may read /metrics (never through nginx)
 
     def __repr__(self) -> str:
         fields = dataclasses.asdict(self)
@@ -90,6 +92,10 @@ class Config:
     @property
     def effective_thumb_dir(self) -> Path:
         return self.thumb_dir or self.data_dir / "thumbs"
+
+    @property
+    def effective_metrics_dir(self) -> Path:
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def effective_spool_dir(self) -> Path:
@@ -183,6 +189,11 @@ class Config:
                 raise ConfigError(
                     f"TUCHUANG_REDIS_URL: the database must be a number (redis://host:6379/0), got {path!r}"
                 )
+        for allowed in self.metrics_allow:
+            try:
+                ipaddress.ip_network(allowed, strict=False)
+            except ValueError:
+                raise ConfigError(f"TUCHUANG_METRICS_ALLOW: not an address or network: {allowed!r}") from None
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -277,4 +288,6 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "argon2_memory_kib": _int,
     "log_level": str.upper,
     "log_format": str.lower,
+    "metrics_dir": Path,
+    "metrics_allow": _addresses,
 }

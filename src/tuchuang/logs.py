@@ -75,26 +75,3 @@ def setup(config: Config) -> None:
     new.tuchuang = True  # type: ignore[attr-defined]
     root.addHandler(new)
     root.setLevel(config.log_level)
-
-
-def gunicorn_logconfig(config: Config) -> dict[str, Any]:
-    """gunicorn's own loggers (its errors and, when on, access lines) in the same format."""
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
-        "formatters": {"tuchuang": {"()": formatter, "log_format": config.log_format}},
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
-                "formatter": "tuchuang",
-                "filters": ["request_id"],
-            }
-        },
-        "root": {"level": config.log_level, "handlers": ["stderr"]},
-        "loggers": {
-            "gunicorn.error": {"level": config.log_level, "handlers": ["stderr"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-        },
-    }

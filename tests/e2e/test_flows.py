@@ -273,3 +273,11 @@ def test_download_under_the_users_name_through_nginx(web) -> None:
     assert named.body == content
     odd = web.request("GET", item["url"] + '?name=a"b;c=d')
     assert odd.headers.get("Content-Disposition") is None
+
+
+def test_nginx_and_the_app_share_the_request_id(web) -> None:
+    """nginx's $request_id reaches the app, which logs it and sends it back (issue 15)."""
+    ids = {web.request("GET", "/healthz").headers["X-Request-Id"] for _ in range(3)}
+    assert len(ids) == 3 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids
+    refused = web.post("/api/login", {"user": "nobody-here", "pwd": "0" * 32})
+    assert re.fullmatch(r"[0-9a-f]{32}", refused.headers["X-Request-Id"])

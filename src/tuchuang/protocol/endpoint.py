@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import falcon
 
+from tuchuang import metrics
 from tuchuang.config import Config
 from tuchuang.errors import DatabaseUnavailable, SessionStoreUnavailable, StorageUnavailable
 from tuchuang.protocol.fields import BadRequest, read_json
@@ -154,6 +155,7 @@ class Endpoint:
         call = Call(req, self.services, self.config, self.dialect.NAME)
         op, handler = self._route(req)
         reply = self._run(call, op, handler)
+        metrics.REQUESTS.labels(op, self.dialect.NAME, reply.outcome.name.lower()).inc()
         drain(req)
         resp.data, resp.content_type = self.dialect.render(op, reply)
 
@@ -180,6 +182,7 @@ class Endpoint:
             log.info("%s %s refused (bad request): %s", self.dialect.NAME, op, exc)
             return Reply(Outcome.FAIL)
         except _UNAVAILABLE as exc:
+            metrics.BACKEND_ERRORS.labels(metrics.component_of(exc)).inc()
             log.warning("%s %s: %s", self.dialect.NAME, op, exc)
             return Reply(Outcome.FAIL)
         except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tuchuang import metrics
 from tuchuang.cache import NoRankingCache, RankingCache
 from tuchuang.db import MetadataStore
 from tuchuang.db.records import SharedFile
@@ -80,6 +81,7 @@ class Sharing:
         with self.store.read() as tx:
             truth = tx.share_totals()
         rows = self.cache.page(start, count, truth)
+        metrics.CACHE.labels("ranking", "miss" if rows is None else "hit").inc()
         if rows is None:
             with self.store.read() as tx:
                 self.cache.rebuild(lambda: tx.ranking(0, truth[0]))

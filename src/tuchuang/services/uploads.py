@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tuchuang import metrics
 from tuchuang.services.auth import Auth
 from tuchuang.services.files import Files
 from tuchuang.services.outcomes import Outcome, Refused
@@ -87,12 +89,15 @@ class Uploads:
             except MalformedEnvelope as exc:
                 raise Refused(Outcome.FAIL, f"upload payload: {exc}") from None
 
+        started = time.perf_counter()
         try:
             self.files.store_upload(
                 envelope.user, envelope.filename, envelope.md5, envelope.size, spool, envelope.offset, verified
             )
         finally:
             check.join()  # never leave the pass reading a spool file that is about to go
+        metrics.UPLOAD_SECONDS.observe(time.perf_counter() - started)
+        metrics.UPLOAD_BYTES.inc(envelope.size)
 
 
 class _Background:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+from tuchuang import metrics
 from tuchuang.sessions import SessionStore
 
 
@@ -29,7 +30,9 @@ class CachedSessions:
         with self._lock:
             hit = self._known.get(token)
         if hit is not None and 0 <= now - hit[1] < self.seconds:
+            metrics.CACHE.labels("sessions", "hit").inc()
             return hit[0]
+        metrics.CACHE.labels("sessions", "miss").inc()
         user = self.store.user_of(token, now)
         with self._lock:
             if user is None:
