@@ -148,7 +148,8 @@ def build_services(
 def create_app(config: Config, services: Services | None = None, **collaborators: Any) -> falcon.App:
     """The WSGI app for `config`; pass `services` or collaborators to replace adapters."""
     services = services or build_services(config, **collaborators)
-    app = falcon.App(middleware=[RequestIds(), metrics.Timing()])
+    middleware: list[Any] = [RequestIds(), metrics.Timing()]
+    app = falcon.App(middleware=middleware)
     for prefix, dialect in (("", legacy), ("/api", api)):
         for path, resource in endpoints(dialect, services, config).items():
             app.add_route(f"{prefix}/{path}", resource)

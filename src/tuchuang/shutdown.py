@@ -112,7 +112,7 @@ def install(graceful_timeout: float, uploads: InFlight = UPLOADS) -> None:
                 time.sleep(0.3)  # the answers are written after the upload is done
             else:
                 report_cut(uploads)
-        _chain(previous[signum], signum, frame)
+        _chain(previous[signal.Signals(signum)], signum, frame)
 
     signal.signal(signal.SIGTERM, graceful)
     signal.signal(signal.SIGINT, quick)

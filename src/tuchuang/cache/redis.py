@@ -29,7 +29,8 @@ class RedisRankingCache:
             return []
         try:
             pipe = self.redis.pipeline(transaction=True)
-            pipe.zcard(self.zset).get(self.pv_sum)
+            pipe.zcard(self.zset)
+            pipe.get(self.pv_sum)
             pipe.zrevrange(self.zset, start, start + count - 1, withscores=True)
             card, pv_sum, members = pipe.execute()
         except redis.RedisError as exc:
@@ -47,7 +48,9 @@ class RedisRankingCache:
     def snapshot(self) -> list[RankRow] | None:
         try:
             pipe = self.redis.pipeline(transaction=True)
-            pipe.zrange(self.zset, 0, -1, withscores=True).hgetall(self.names).get(self.pv_sum)
+            pipe.zrange(self.zset, 0, -1, withscores=True)
+            pipe.hgetall(self.names)
+            pipe.get(self.pv_sum)
             members, names, pv_sum = pipe.execute()
         except redis.RedisError as exc:
             log.warning("ranking cache unavailable: %s", exc)

@@ -10,7 +10,7 @@ class FileRow(NamedTuple):
     file_id: str
     size: int
     type: str
-    count: int
+    count: int  # type: ignore[assignment]  # the column's name (the original schema's), over tuple.count
     sha256: str | None = None  # None for contents stored before SHA-256s were kept
 
 

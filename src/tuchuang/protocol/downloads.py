@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from email.utils import formatdate
+from typing import Literal
 from urllib.parse import quote
 
 import falcon
@@ -21,7 +22,7 @@ def etag_of(stat: BlobStat) -> str:
     return f'"{int(stat.mtime):x}-{stat.size:x}"'
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None | Literal[False]:
     """(start, length) of a single byte range; None to serve it all; False if unsatisfiable."""
     if not header:
         return None

@@ -98,9 +98,9 @@ def _thumbnail(source: Path) -> Image.Image:
                 if width * height > MAX_PIXELS:
                     raise NoPreview(f"{width}x{height} pixels")
                 image.draft("RGB", (SIZE, SIZE))  # JPEG: decode at 1/2, 1/4 or 1/8 already
-                image = ImageOps.exif_transpose(image)
-                image.thumbnail((SIZE, SIZE))
-                return image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+                upright = ImageOps.exif_transpose(image)
+                upright.thumbnail((SIZE, SIZE))
+                return upright.convert("RGBA" if upright.mode in ("RGBA", "LA", "P") else "RGB")
     except NoPreview:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever a damaged or hostile file makes Pillow raise

@@ -84,7 +84,9 @@ class RedisSessionStore:
     def user_of(self, token: str, now: int) -> str | None:
         with translate_errors():
             value = self.redis.get(f"{self.prefix}session:{token_hash(token)}")
-        return None if value is None else value.decode()
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
 
     def has_live_session(self, user: str, client_addr: str | None, now: int) -> bool:
         addrs = self._addrs_key(user)
