@@ -11,8 +11,9 @@ from typing import Any
 
 from tuchuang.config import Config
 from tuchuang.db.records import SharedFile, UserFile
+from tuchuang.protocol import fields as F
 from tuchuang.protocol.endpoint import Call, body_stream
-from tuchuang.protocol.fields import BadRequest, page, text
+from tuchuang.protocol.fields import BadRequest, page
 from tuchuang.protocol.replies import Reply, listing
 from tuchuang.services.outcomes import Outcome, Refused
 from tuchuang.services.uploads import Credentials
@@ -25,12 +26,12 @@ SPOOL_HEADER = "X-Upload-File"  # set by nginx to $request_body_file (deploy/ngi
 
 
 def user_and_token(call: Call) -> tuple[str, str]:
-    return text(call.body, "user", limit=32), text(call.body, "token", limit=64)
+    return F.USER.read(call.body), F.TOKEN.read(call.body)
 
 
-def file_key(call: Call, *name_keys: str) -> tuple[str, str]:
-    """(md5, file name) of a request; `name_keys` in order of preference."""
-    return text(call.body, "md5", limit=64), text(call.body, *name_keys, limit=128)
+def file_key(call: Call, name: F.Text = F.FILE_NAME) -> tuple[str, str]:
+    """(md5, file name) of a request."""
+    return F.MD5.read(call.body), name.read(call.body)
 
 
 def file_item(f: UserFile | SharedFile, base_url: str, share_status: int) -> dict[str, Any]:
@@ -51,18 +52,18 @@ def file_item(f: UserFile | SharedFile, base_url: str, share_status: int) -> dic
 def reg(call: Call) -> Reply:
     b = call.body
     call.services.accounts.register(
-        text(b, "userName", limit=32),
-        text(b, "nickName", limit=32),
-        text(b, "firstPwd", limit=64),
-        text(b, "phone", limit=16, optional=True),
-        text(b, "email", limit=64, optional=True),
+        F.USER_NAME.read(b),
+        F.NICK_NAME.read(b),
+        F.FIRST_PWD.read(b),
+        F.PHONE.read(b),
+        F.EMAIL.read(b),
         call.client_addr,
     )
     return Reply()
 
 
 def login(call: Call) -> Reply:
-    user, pwd = text(call.body, "user", limit=32), text(call.body, "pwd", limit=64)
+    user, pwd = F.USER.read(call.body), F.PWD.read(call.body)
     token = call.services.accounts.login(user, pwd, call.client_addr)
     return Reply(fields={"token": token})
 
@@ -75,7 +76,7 @@ def logout(call: Call) -> Reply:
 
 def md5(call: Call) -> Reply:
     user, token = user_and_token(call)
-    md5_hex, name = file_key(call, "fileName", "filename")  # §4.3: Qt sends camelCase
+    md5_hex, name = file_key(call, F.FILE_NAME_QT)
     call.services.auth.require_token(user, token)
     return Reply(call.services.files.instant_upload(user, md5_hex, name))
 
@@ -183,12 +184,12 @@ def dealfile_token(call: Call) -> Reply:
 
 
 def dealfile_del(call: Call) -> Reply:
-    user = text(call.body, "user", limit=32)
-    call.services.files.delete(user, *file_key(call, "filename", "fileName"))
+    user = F.USER.read(call.body)
+    call.services.files.delete(user, *file_key(call))
     return Reply()
 
 
 def dealfile_pv(call: Call) -> Reply:
-    user = text(call.body, "user", limit=32)
-    call.services.files.add_pv(user, *file_key(call, "filename", "fileName"))
+    user = F.USER.read(call.body)
+    call.services.files.add_pv(user, *file_key(call))
     return Reply()

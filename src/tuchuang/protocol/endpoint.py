@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import falcon
@@ -23,6 +23,9 @@ from tuchuang.protocol.fields import BadRequest, read_json
 from tuchuang.protocol.replies import Reply
 from tuchuang.services.outcomes import Outcome, Refused
 
+if TYPE_CHECKING:
+    from tuchuang.app import Services
+
 log = logging.getLogger(__name__)
 DRAIN_LIMIT = 1 << 20  # what deploy/nginx lets through to any protocol path but uploads
 _UNAVAILABLE = (DatabaseUnavailable, SessionStoreUnavailable, StorageUnavailable)
@@ -33,7 +36,7 @@ class Call:
     """One request as the handlers see it."""
 
     req: falcon.Request
-    services: Any
+    services: Services
     config: Config
     dialect: str
 
@@ -137,7 +140,7 @@ class Endpoint:
         self,
         name: str,
         dialect: ModuleType,
-        services: Any,
+        services: Services,
         config: Config,
         handler: Handler | None = None,
         commands: dict[str, Command] | None = None,

@@ -1,8 +1,14 @@
-"""Read untrusted JSON bodies and their fields; any defect is BadRequest (the endpoint's fail code)."""
+"""Read untrusted JSON bodies and their fields; any defect is BadRequest (the endpoint's fail code).
+
+The fields of the protocol are declared once, below: the handlers read requests with them, and the
+OpenAPI document (openapi.py) describes request bodies from them, so the two cannot disagree on a
+limit.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 BODY_LIMIT = 64 * 1024
@@ -53,4 +59,56 @@ def number(body: dict[str, Any], key: str, high: int) -> int:
 
 def page(body: dict[str, Any]) -> tuple[int, int]:
     """(start, count) of a list request."""
-    return number(body, "start", MAX_START), number(body, "count", MAX_PAGE)
+    return START.read(body), COUNT.read(body)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string field: its key (then the aliases clients also send), its longest length."""
+
+    keys: tuple[str, ...]
+    limit: int
+    optional: bool = False
+    doc: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.keys[0]
+
+    def read(self, body: dict[str, Any]) -> str:
+        return text(body, *self.keys, limit=self.limit, optional=self.optional)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": self.limit, **self.doc}
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A non-negative integer field (a JSON number or a decimal string) up to `high`."""
+
+    name: str
+    high: int
+
+    def read(self, body: dict[str, Any]) -> int:
+        return number(body, self.name, self.high)
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["integer", "string"], "minimum": 0, "maximum": self.high, "pattern": "^[0-9]+$"}
+
+
+HEX32 = {"pattern": "^[0-9a-fA-F]{32}$"}
+USER = Text(("user",), 32, doc={"minLength": 1})
+TOKEN = Text(("token",), 64, doc={"description": "32 hex characters from /api/login"})
+TOKEN_OPTIONAL = Text(("token",), 64, optional=True, doc=TOKEN.doc)
+MD5 = Text(("md5",), 64, doc={"description": "hex md5 of the content (32 characters)"})
+FILE_NAME = Text(("filename", "fileName"), 128, doc={"minLength": 1})
+FILE_NAME_QT = Text(("fileName", "filename"), 128, doc={"minLength": 1})  # §4.3: Qt sends camelCase
+USER_NAME = Text(("userName",), 32, doc={"minLength": 1})
+NICK_NAME = Text(("nickName",), 32, doc={"minLength": 1})
+FIRST_PWD = Text(("firstPwd",), 64, doc={"description": "md5 hex of the password (32 characters)"})
+PWD = Text(("pwd",), 64, doc=FIRST_PWD.doc)
+PHONE = Text(("phone",), 16, optional=True)
+EMAIL = Text(("email",), 64, optional=True)
+URLMD5 = Text(("urlmd5",), 64, doc={"description": "a picture link's id"})
+START = Whole("start", MAX_START)
+COUNT = Whole("count", MAX_PAGE)

@@ -13,12 +13,15 @@ from typing import Any
 import falcon
 
 from tuchuang import __version__
+from tuchuang.protocol import fields as F
 
-MD5 = {"type": "string", "pattern": "^[0-9a-fA-F]{32}$", "description": "hex md5"}
-TOKEN = {"type": "string", "maxLength": 64, "description": "32 hex characters from /api/login"}
-USER = {"type": "string", "minLength": 1, "maxLength": 32}
-FILE_NAME = {"type": "string", "minLength": 1, "maxLength": 128}
-PAGE = {"type": "integer", "minimum": 0, "maximum": 1000000}
+# Request fields come from their one declaration, which the handlers read with (fields.py).
+MD5 = F.MD5.schema()
+TOKEN = F.TOKEN.schema()
+USER = F.USER.schema()
+FILE_NAME = F.FILE_NAME.schema()
+START = F.START.schema()
+PAGE = F.COUNT.schema()
 COUNT = {"type": "integer", "minimum": 0}
 HTML = {"text/html": {"schema": {"type": "string"}}}
 TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"}
@@ -113,7 +116,17 @@ def post(summary: str, request: dict[str, Any] | None, schema: dict[str, Any], *
 
 
 USER_FILE = {"user": USER, "token": TOKEN, "md5": MD5, "filename": FILE_NAME}
-PAGING = {"user": USER, "token": TOKEN, "start": PAGE, "count": PAGE}
+UPLOAD_FORMATS = (
+    "Three body shapes are accepted, told apart by the part header, never by Content-Type "
+    "(DECISIONS.md D9). 1) The Qt client's envelope: one part whose Content-Disposition carries "
+    "`user`, `filename`, `md5` and `size` parameters separated by spaces, no `name=`, and a closing "
+    "boundary without `--`. 2) The API document's example: the same with `;` between parameters and "
+    "a boundary of any number of dashes (taken from the first line). 3) Standard multipart/form-data "
+    'from a web page: a file part (`name="…"; filename="…"`) and the fields `user`, `md5`, '
+    "`size` and optionally `token`, in any order. The md5 and size are checked against the bytes; "
+    "the body may be at most TUCHUANG_MAX_UPLOAD_BYTES. Anything else answers code 1."
+)
+PAGING = {"user": USER, "token": TOKEN, "start": START, "count": PAGE}
 
 
 @cache
@@ -124,11 +137,11 @@ def spec() -> dict[str, Any]:
                 "Register (code 2: the name is taken)",
                 body(
                     ["userName", "nickName", "firstPwd"],
-                    userName=USER,
-                    nickName={"type": "string", "minLength": 1, "maxLength": 32},
-                    firstPwd=MD5,
-                    phone={"type": "string", "maxLength": 16},
-                    email={"type": "string", "maxLength": 64},
+                    userName=F.USER_NAME.schema(),
+                    nickName=F.NICK_NAME.schema(),
+                    firstPwd=F.FIRST_PWD.schema(),
+                    phone=F.PHONE.schema(),
+                    email=F.EMAIL.schema(),
                 ),
                 code(0, 1, 2),
             )
@@ -136,7 +149,7 @@ def spec() -> dict[str, Any]:
         "/api/login": {
             "post": post(
                 "Log in with md5(password); answers a token",
-                body(["user", "pwd"], user=USER, pwd=MD5),
+                body(["user", "pwd"], user=USER, pwd=F.PWD.schema()),
                 any_of(
                     code(0, token={"type": "string", "pattern": "^[0-9a-f]{32}$"}),
                     code(1),
@@ -176,15 +189,31 @@ def spec() -> dict[str, Any]:
         },
         "/api/upload": {
             "post": {
-                "summary": "Upload a file (multipart envelope with user, filename, md5, size); token required",
+                "summary": "Upload a file; token required (in the envelope, a token field, a token cookie or "
+                "Authorization: Bearer)",
+                "description": UPLOAD_FORMATS,
                 "parameters": [
                     {"name": "Authorization", "in": "header", "required": False, "schema": {"type": "string"}}
                 ],
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "multipart/form-data": {"schema": {"type": "object"}},
-                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file", "user", "md5", "size"],
+                                "properties": {
+                                    "file": {**BINARY, "description": "the content; its filename is the file's name"},
+                                    "user": USER,
+                                    "md5": MD5,
+                                    "size": {"type": "integer", "minimum": 1},
+                                    "token": TOKEN,
+                                },
+                            }
+                        },
+                        "application/octet-stream": {
+                            "schema": {**BINARY, "description": "the Qt client's envelope (see the description)"}
+                        },
                     },
                 },
                 "responses": answer(code(0, 1)),
@@ -215,7 +244,7 @@ def spec() -> dict[str, Any]:
             ),
             "post": post(
                 "The share square: count, a page, or the download ranking",
-                body([], start=PAGE, count=PAGE),
+                body([], start=START, count=PAGE),
                 any_of(code(0, total=COUNT), code(1, total=COUNT), listing(FILE_ITEM), listing(RANK_ITEM), code(1)),
                 params=cmd("count", "normal", "pvdesc"),
             ),
@@ -234,9 +263,9 @@ def spec() -> dict[str, Any]:
                 body(
                     [],
                     **USER_FILE,
-                    start=PAGE,
+                    start=START,
                     count=PAGE,
-                    urlmd5={"type": "string", "maxLength": 64},
+                    urlmd5=F.URLMD5.schema(),
                 ),
                 any_of(
                     code(0, urlmd5={"type": "string", "pattern": "^[0-9a-f]{32}$"}),

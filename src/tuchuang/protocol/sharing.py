@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tuchuang.db.records import PictureShare
+from tuchuang.protocol import fields as F
 from tuchuang.protocol.core import file_item, file_key, user_and_token
 from tuchuang.protocol.endpoint import Call
-from tuchuang.protocol.fields import page, text
+from tuchuang.protocol.fields import page
 from tuchuang.protocol.replies import Reply, listing
 
 
@@ -24,8 +25,8 @@ def picture_item(p: PictureShare) -> dict[str, Any]:
 
 
 def dealfile_share(call: Call) -> Reply:
-    user = text(call.body, "user", limit=32)
-    call.services.sharing.share(user, *file_key(call, "filename", "fileName"))
+    user = F.USER.read(call.body)
+    call.services.sharing.share(user, *file_key(call))
     return Reply()
 
 
@@ -48,9 +49,9 @@ def sharefiles_ranking(call: Call) -> Reply:
 
 def _acting_user(call: Call) -> tuple[str, str, str]:
     """(user, md5, file name) of a dealsharefile request, after the D4 check."""
-    user = text(call.body, "user", limit=32)
-    md5, name = file_key(call, "filename", "fileName")
-    token = text(call.body, "token", limit=64, optional=True) or call.request_token
+    user = F.USER.read(call.body)
+    md5, name = file_key(call)
+    token = F.TOKEN_OPTIONAL.read(call.body) or call.request_token
     call.services.auth.require_tokenless(user, token, call.client_addr, call.cross_site)
     return user, md5, name
 
@@ -73,7 +74,7 @@ def dealsharefile_pv(call: Call) -> Reply:
 
 def sharepic_share(call: Call) -> Reply:
     user, token = user_and_token(call)
-    md5, name = file_key(call, "filename", "fileName")
+    md5, name = file_key(call)
     call.services.auth.require_token(user, token)
     return Reply(fields={"urlmd5": call.services.pictures.share(user, md5, name)})
 
@@ -88,13 +89,13 @@ def sharepic_normal(call: Call) -> Reply:
 
 def sharepic_cancel(call: Call) -> Reply:
     user, token = user_and_token(call)
-    urlmd5 = text(call.body, "urlmd5", limit=64)
+    urlmd5 = F.URLMD5.read(call.body)
     call.services.auth.require_token(user, token)
     call.services.pictures.cancel(user, urlmd5)
     return Reply()
 
 
 def sharepic_browse(call: Call) -> Reply:
-    seen = call.services.pictures.browse(text(call.body, "urlmd5", limit=64))
+    seen = call.services.pictures.browse(F.URLMD5.read(call.body))
     url = f"{call.base_url}/{seen.file_id}"
     return Reply(fields={"url": url, "user": seen.user, "time": seen.create_time, "pv": seen.pv})

@@ -6,11 +6,14 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import falcon
 
 from tuchuang.errors import TuchuangError
+
+if TYPE_CHECKING:
+    from tuchuang.app import Services
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class Ready:
 
     BUDGET = 1.5
 
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
         self._lock = threading.Lock()
         self._running: dict[str, threading.Thread] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import falcon
 import jinja2
@@ -13,6 +13,9 @@ from tuchuang.config import Config
 from tuchuang.errors import DatabaseUnavailable, SessionStoreUnavailable, StorageUnavailable
 from tuchuang.protocol.endpoint import Call
 from tuchuang.services.outcomes import Outcome, Refused
+
+if TYPE_CHECKING:
+    from tuchuang.app import Services
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ def templates() -> jinja2.Environment:
 
 
 class SharePage:
-    def __init__(self, services: Any, config: Config, env: jinja2.Environment | None = None) -> None:
+    def __init__(self, services: Services, config: Config, env: jinja2.Environment | None = None) -> None:
         self.services = services
         self.config = config
         self.template = (env or templates()).get_template("share.html")

@@ -9,7 +9,7 @@ full afterwards as always. 204: take the body; 403: nginx answers the upload's f
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import falcon
 
@@ -18,11 +18,14 @@ from tuchuang.errors import TuchuangError
 from tuchuang.protocol import api
 from tuchuang.protocol.endpoint import Call
 
+if TYPE_CHECKING:
+    from tuchuang.app import Services
+
 log = logging.getLogger(__name__)
 
 
 class UploadGate:
-    def __init__(self, services: Any, config: Config) -> None:
+    def __init__(self, services: Services, config: Config) -> None:
         self.services = services
         self.config = config
 
