@@ -281,3 +281,9 @@ def test_nginx_and_the_app_share_the_request_id(web) -> None:
     assert len(ids) == 3 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids
     refused = web.post("/api/login", {"user": "nobody-here", "pwd": "0" * 32})
     assert re.fullmatch(r"[0-9a-f]{32}", refused.headers["X-Request-Id"])
+
+
+def test_metrics_are_not_on_the_public_site(web) -> None:
+    """/metrics is for the operator on the app's own port; nginx never shows it (issue 15)."""
+    assert web.request("GET", "/metrics").status == 404
+    assert web.request("GET", "/metrics?x=1").status == 404
