@@ -17,6 +17,7 @@ from tuchuang.blobs import BlobStore
 from tuchuang.blobs.fastdfs import FastDFSBlobStore, FastDFSClient, parse_address, trackers_from_client_conf
 from tuchuang.blobs.local import LocalBlobStore
 from tuchuang.cache import NoRankingCache, RankingCache
+from tuchuang.cache.reads import NoReadCache, ReadCache, RedisReadCache
 from tuchuang.cache.redis import RedisRankingCache
 from tuchuang.config import Config
 from tuchuang.db import MetadataStore, open_store
@@ -101,6 +102,13 @@ def build_failures(config: Config, store: MetadataStore, client: redis.Redis | N
     return SqlFailureStore(store)
 
 
+def build_reads(config: Config, client: redis.Redis | None) -> ReadCache:
+    """The exact cache of the hot reads (cache/reads.py); none without Redis."""
+    if client is not None and config.read_cache:
+        return RedisReadCache(client, config.redis_prefix)
+    return NoReadCache()
+
+
 def build_ranking(config: Config, client: redis.Redis | None) -> RankingCache:
     if client is not None:
         return RedisRankingCache(client, config.redis_prefix)
@@ -137,8 +145,9 @@ def build_services(
     passwords = PasswordWork(hasher, config.hash_threads, config.hash_queue, config.hash_share)
     registrations = RegistrationLimit(failures, config.registrations_per_addr)
     accounts = Accounts(store, sessions, passwords, clock, token_factory, config.session_ttl, throttle, registrations)
-    files = Files(store, blobs, clock, config.instant_upload, ranking)
-    sharing_ = Sharing(store, clock, ranking)
+    reads = build_reads(config, client)
+    files = Files(store, blobs, clock, config.instant_upload, ranking, reads)
+    sharing_ = Sharing(store, clock, ranking, reads)
     pictures = Pictures(store, clock, token_factory)
     return Services(
         accounts, auth, files, Uploads(auth, files, config.uploads_per_addr), sharing_, pictures, store, blobs, sessions

@@ -151,9 +151,10 @@ def _import(config: Config, args: argparse.Namespace) -> int:
     finally:
         store.close()
     hasher = PasswordHasher(time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1)
-    from tuchuang.app import build_blobs, build_ranking, redis_client
+    from tuchuang.app import build_blobs, build_ranking, build_reads, redis_client
 
     blobs = build_blobs(config) if args.check_blobs else None
+    client = redis_client(config)
     try:
         report = run_import(
             args.source,
@@ -161,7 +162,8 @@ def _import(config: Config, args: argparse.Namespace) -> int:
             hasher.hash,
             dry_run=args.dry_run,
             blobs=blobs,
-            ranking=build_ranking(config, redis_client(config)),
+            ranking=build_ranking(config, client),
+            reads=build_reads(config, client),
             batch_size=args.batch_size,
             hash_threads=max(1, os.cpu_count() or 1),
         )
@@ -221,7 +223,7 @@ def _db(command: str, config: Config) -> int:
 
 def _fsck(config: Config, args: argparse.Namespace) -> int:
     """Exit 0: consistent. 1: inconsistencies found, all repaired. 2: some remain. 3: could not check."""
-    from tuchuang.app import build_blobs, build_ranking, redis_client
+    from tuchuang.app import build_blobs, build_ranking, build_reads, redis_client
     from tuchuang.services.consistency import Fsck
 
     store = open_store(config.effective_database_url, 1)
@@ -229,8 +231,15 @@ def _fsck(config: Config, args: argparse.Namespace) -> int:
         if pending(store):
             print("tuchuang fsck: the database schema is not current: run `tuchuang db upgrade`", file=sys.stderr)
             return 3
-        ranking = build_ranking(config, redis_client(config))
-        fsck = Fsck(store, build_blobs(config), ranking, args.grace, spool_dir=config.effective_spool_dir)
+        client = redis_client(config)
+        fsck = Fsck(
+            store,
+            build_blobs(config),
+            build_ranking(config, client),
+            args.grace,
+            spool_dir=config.effective_spool_dir,
+            reads=build_reads(config, client),
+        )
         if args.forget_missing:
             return _forget_missing(fsck, args.max_missing_percent, args.yes)
         report = fsck.run(args.repair)

@@ -71,6 +71,7 @@ class Config:
     argon2_memory_kib: int = 19456
     log_level: str = "INFO"
     log_format: str = "text"  # or json: one JSON object per line
+    read_cache: bool = True  # exact caches of counts and list pages in Redis (cache/reads.py)
     metrics_dir: Path | None = None  # the workers' metric files (default <data dir>/metrics)
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")  # who may read /metrics (never through nginx)
 
@@ -288,6 +289,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "argon2_memory_kib": _int,
     "log_level": str.upper,
     "log_format": str.lower,
+    "read_cache": _bool,
     "metrics_dir": Path,
     "metrics_allow": _addresses,
 }

@@ -123,7 +123,7 @@ def test_database_outage(mysql_url, redis_url, tmp_path, d: Dialect) -> None:
         assert [f["file_name"] for f in files] == ["f.bin"]  # nothing lost, nothing half-written
         assert set(services.blobs.file_ids()) == blobs_before  # the failed upload left no blob
         assert client.upload(d, "alice", "g.bin", b"after the outage", token=token)["code"] == d.code("upload.ok")
-        assert Fsck(services.store, services.blobs, services.files.ranking).run().consistent
+        assert Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads).run().consistent
 
 
 def test_a_database_restart_fails_no_request(mysql_url, redis_url, tmp_path) -> None:
@@ -177,7 +177,7 @@ def test_redis_outage(mysql_url, redis_url, tmp_path) -> None:
         assert client.call(d, "/dealsharefile?cmd=pv", pv) == {"code": 0}
         ranking = client.call(d, "/sharefiles?cmd=pvdesc", {"start": 0, "count": 10})
         assert ranking["files"][0]["pv"] == 1
-        assert Fsck(services.store, services.blobs, services.files.ranking).run().consistent
+        assert Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads).run().consistent
 
 
 class FailingTx:
@@ -245,7 +245,7 @@ def test_failure_mid_transaction_rolls_back(config, fail_on: str, action: str) -
 
     assert client.files(d, "carol", token)["files"] == before_files  # all or nothing
     assert set(services.blobs.file_ids()) == before_blobs  # no blob without a row, none lost
-    assert Fsck(services.store, services.blobs, services.files.ranking).run().consistent
+    assert Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads).run().consistent
     assert client.dealfile(d, "del", "carol", token, md5_hex(known), "known.bin") == {"code": 0}  # resumes
     assert set(services.blobs.file_ids()) == set()
     services.store.close()
@@ -271,7 +271,9 @@ def test_blob_store_fails_after_writing(fdfs_world) -> None:
     }
     server.faults.close_mid_upload_reply = False
     assert client.files(API, "dave", token)["files"] == []  # no row for an unconfirmed blob
-    report = Fsck(services.store, services.blobs, services.files.ranking, grace_seconds=0).run(repair=True)
+    report = Fsck(
+        services.store, services.blobs, services.files.ranking, reads=services.files.reads, grace_seconds=0
+    ).run(repair=True)
     # The storage never named the file: fsck reports the unfinished upload and the unknown file,
     # and deletes only its own record; a file it cannot prove it wrote is never deleted.
     assert sorted((f.kind, f.repaired) for f in report.findings) == [
@@ -279,7 +281,7 @@ def test_blob_store_fails_after_writing(fdfs_world) -> None:
         ("unknown-blob", False),
     ]
     assert len(list(services.blobs.file_ids())) == 1
-    assert Fsck(services.store, services.blobs, services.files.ranking).run().consistent
+    assert Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads).run().consistent
     assert client.upload(API, "dave", "ok.bin", b"after", token=token) == {"code": 0}  # resumes
 
 
@@ -292,11 +294,13 @@ def test_blob_store_fails_on_delete(fdfs_world) -> None:
     assert timed(lambda: client.dealfile(API, "del", "erin", token, md5_hex(data), "d.bin")) == {"code": 0}
     assert client.files(API, "erin", token)["files"] == []  # the database is the truth
     with pytest.raises(StorageUnavailable):  # fsck cannot check a store it cannot reach (exit 3)
-        Fsck(services.store, services.blobs, services.files.ranking).run()
+        Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads).run()
     server.start_storage()
-    report = Fsck(services.store, services.blobs, services.files.ranking, grace_seconds=0).run(repair=True)
+    report = Fsck(
+        services.store, services.blobs, services.files.ranking, reads=services.files.reads, grace_seconds=0
+    ).run(repair=True)
     assert [(f.kind, f.repaired) for f in report.findings] == [("orphan-blob", True)]  # left for fsck (D5)
-    assert Fsck(services.store, services.blobs, services.files.ranking).run().consistent
+    assert Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads).run().consistent
 
 
 def test_blob_store_unreachable(fdfs_world) -> None:
@@ -312,4 +316,4 @@ def test_blob_store_unreachable(fdfs_world) -> None:
     assert sorted(f["file_name"] for f in client.files(API, "finn", token)["files"]) == ["k.bin", "k2.bin"]
     server.start_storage()
     assert client.upload(API, "finn", "n.bin", b"new while down", token=token) == {"code": 0}  # resumes
-    assert Fsck(services.store, services.blobs, services.files.ranking).run().consistent
+    assert Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads).run().consistent

@@ -126,7 +126,14 @@ NEVER_REPAIRED = {"missing-blob", "damaged-blob", "unknown-blob"}
 def test_reports_exactly_then_repairs(world) -> None:
     services, client = world
     expected, files, blobs = corrupt(services, client)
-    fsck = Fsck(services.store, services.blobs, services.files.ranking, grace_seconds=3600, clock=lambda: 10**10)
+    fsck = Fsck(
+        services.store,
+        services.blobs,
+        services.files.ranking,
+        reads=services.files.reads,
+        grace_seconds=3600,
+        clock=lambda: 10**10,
+    )
 
     report = fsck.run(repair=False)
     assert found(report) == expected
@@ -182,7 +189,7 @@ def test_forget_missing_is_explicit_bounded_and_confirmed(world) -> None:
         assert client.upload(API, "erin", f"{i}.txt", item, token=token) == {"code": 0}
     lost = file_id_of(services, md5_hex(data[0]))
     services.blobs.delete(lost)
-    fsck = Fsck(services.store, services.blobs, services.files.ranking)
+    fsck = Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads)
     assert fsck.run(repair=True).unresolved[0].kind == "missing-blob"
     assert len(client.files(API, "erin", token)["files"]) == 5  # --repair keeps the row
     total, missing = fsck.missing_content()
@@ -198,9 +205,14 @@ def test_young_orphans_are_left_alone_and_do_not_fail_the_check(world) -> None:
     services, client = world
     blob = put_blob(services, b"an upload between its blob and its row")
     sql(services, "INSERT INTO blob_intents (token, file_id, created_at) VALUES (%s, %s, %s)", "4" * 32, blob, 1000)
-    report = Fsck(services.store, services.blobs, services.files.ranking, grace_seconds=3600, clock=lambda: 1010).run(
-        repair=True
-    )
+    report = Fsck(
+        services.store,
+        services.blobs,
+        services.files.ranking,
+        reads=services.files.reads,
+        grace_seconds=3600,
+        clock=lambda: 1010,
+    ).run(repair=True)
     assert found(report) == {("orphan-blob", blob)}
     assert report.consistent and report.findings[0].in_grace and not report.unresolved
     assert services.blobs.exists(blob)

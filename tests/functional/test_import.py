@@ -122,7 +122,7 @@ def test_import_then_the_old_users_carry_on(source: SourceDb, config: Config, se
     again = import_(source, config, services)  # as after an interruption: the same result, nothing twice
     assert sum(again.imported.values()) == 0 and set(again.defects) == set(report.defects)
     assert tables(services) == after_first
-    assert Fsck(services.store, services.blobs, services.files.ranking).run().consistent
+    assert Fsck(services.store, services.blobs, services.files.ranking, reads=services.files.reads).run().consistent
 
     app = Client(create_app(config, services))
     old_users_carry_on(app, source.layout)

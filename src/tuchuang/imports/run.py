@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from tuchuang.blobs import FILE_ID, BlobStore
 from tuchuang.cache import RankingCache
+from tuchuang.cache.reads import ReadCache
 from tuchuang.db import MetadataStore, open_store
 from tuchuang.db.migrations import upgrade
 from tuchuang.errors import TuchuangError
@@ -484,6 +485,7 @@ def run_import(
     dry_run: bool = False,
     blobs: BlobStore | None = None,
     ranking: RankingCache | None = None,
+    reads: ReadCache | None = None,
     batch_size: int = 500,
     hash_threads: int = 2,
     progress_stream: TextIO | None = sys.stderr,
@@ -516,6 +518,8 @@ def run_import(
                 with target.read() as tx:
                     truth = tx.ranking(0, tx.count_shares())
                 ranking.rebuild(lambda: truth)
+            if reads is not None and not dry_run:
+                reads.changed_everything()  # cached counts and pages of the target are no longer true
             if blobs is not None:
                 check_blobs(target, blobs, report, progress)
             return report

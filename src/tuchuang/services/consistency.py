@@ -27,6 +27,7 @@ from typing import Any
 
 from tuchuang.blobs import BlobStore
 from tuchuang.cache import RankingCache
+from tuchuang.cache.reads import NoReadCache, ReadCache
 from tuchuang.db import MetadataStore
 from tuchuang.errors import BlobNotFound, TuchuangError
 from tuchuang.services.files import remove_written_blob
@@ -107,8 +108,10 @@ class Fsck:
         grace_seconds: int = 3600,
         clock: Callable[[], float] = time.time,
         spool_dir: Path | None = None,
+        reads: ReadCache | None = None,
     ) -> None:
         self.spool_dir = spool_dir
+        self.reads = reads or NoReadCache()  # repairs change what cached reads answer
         self.store = store
         self.blobs = blobs
         self.ranking = ranking
@@ -139,6 +142,8 @@ class Fsck:
             for finding in step(report, repair):
                 report.findings.append(finding)
                 log.debug("%s", finding.line())
+        if any(f.repaired for f in report.findings):
+            self.reads.changed_everything()  # after the repairs' commits (cache/reads.py)
         return report
 
     def _aged(self, finding: Finding, age: float) -> bool:
@@ -404,6 +409,8 @@ class Fsck:
                 if tx.file_id_of(md5) == file_id and not self.blobs.exists(file_id):
                     tx.delete_content(md5, file_id)
                     forgotten += 1
+        if forgotten:
+            self.reads.changed_everything()  # after the commits (cache/reads.py)
         return forgotten
 
 

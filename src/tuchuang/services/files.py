@@ -7,9 +7,11 @@ import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from tuchuang.blobs import BlobStore, safe_extension
 from tuchuang.cache import NoRankingCache, RankingCache
+from tuchuang.cache.reads import SQUARE, NoReadCache, ReadCache, user_scope
 from tuchuang.db import MetadataStore
 from tuchuang.db.records import FileRow, UserFile
 from tuchuang.db.retry import transactions
@@ -43,6 +45,20 @@ def file_type(name: str) -> str:
     return ext[:32] if dot and ext else "null"
 
 
+def _encode_page(page: tuple[int, list[Any]]) -> list[Any]:
+    return [page[0], [list(row) for row in page[1]]]
+
+
+def _page_of(row: Callable[..., T]) -> Callable[[Any], tuple[int, list[T]]]:
+    def decode(data: Any) -> tuple[int, list[T]]:
+        return data[0], [row(*values) for values in data[1]]
+
+    return decode
+
+
+T = TypeVar("T")
+
+
 class _NoContent(Exception):
     """No file_info row has the md5: the content must be uploaded."""
 
@@ -55,9 +71,11 @@ class Files:
         clock: Clock,
         instant_upload: bool = True,
         ranking: RankingCache | None = None,
+        reads: ReadCache | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
+        self.reads = reads or NoReadCache()
         self.clock = clock
         self.instant_upload_enabled = instant_upload
         self.ranking = ranking or NoRankingCache()
@@ -101,6 +119,7 @@ class Files:
                 except _NoContent:
                     pass  # deleted meanwhile: store it after all
             if self._store_new(user, name, md5, size, source, offset, verify):
+                self.reads.changed(user_scope(user))  # after the commit (cache/reads.py)
                 return
         raise Refused(Outcome.FAIL, "could not settle a racing upload")
 
@@ -170,18 +189,26 @@ class Files:
                         raise _NoContent
         except Conflict:
             return Outcome.ALREADY_HAVE  # the same (user, md5, name) committed first
+        self.reads.changed(user_scope(user))  # after the commit (cache/reads.py)
         return Outcome.OK
 
     def count(self, user: str) -> int:
-        with self.store.read() as tx:
-            return tx.count_user_files(user)
+        def load() -> int:
+            with self.store.read() as tx:
+                return tx.count_user_files(user)
+
+        return self.reads.get(user_scope(user), "count", load, int, int)
 
     def page(self, user: str, order: str, start: int, count: int) -> tuple[int, list[UserFile]]:
         """Return the user's total and one page of files in `order`."""
         if order not in LIST_ORDERS:
             raise Refused(Outcome.FAIL, "unknown order")
-        with self.store.read() as tx:
-            return tx.page_user_files(user, order, start, count)
+
+        def load() -> tuple[int, list[UserFile]]:
+            with self.store.read() as tx:
+                return tx.page_user_files(user, order, start, count)
+
+        return self.reads.get(user_scope(user), f"{order}:{start}:{count}", load, _encode_page, _page_of(UserFile))
 
     def delete(self, user: str, md5: str, name: str) -> None:
         """Remove the user's file (and its share); delete the blob once nobody references it."""
@@ -192,6 +219,7 @@ class Files:
                     raise Refused(Outcome.FAIL, "no such file")
                 unshared = tx.delete_share(user, md5, name)
                 orphan = self._release(tx, md5)
+        self.reads.changed(user_scope(user), *([SQUARE] if unshared else []))  # after the commit
         if unshared:
             self.ranking.removed(md5, name)  # D6: the square never lists a deleted file
         if orphan is not None:
@@ -215,6 +243,7 @@ class Files:
         with self.store.single() as tx:
             if not tx.increment_user_file_pv(user, md5, name):
                 raise Refused(Outcome.FAIL, "no such file")
+        self.reads.changed(user_scope(user))  # after the commit
 
     def _discard(self, file_id: str, token: str) -> None:
         """Delete a blob no row references, then its intent; a failure leaves both for fsck (D5)."""

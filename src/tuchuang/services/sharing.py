@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tuchuang import metrics
 from tuchuang.cache import NoRankingCache, RankingCache
+from tuchuang.cache.reads import SQUARE, NoReadCache, ReadCache, user_scope
 from tuchuang.db import MetadataStore
 from tuchuang.db.records import SharedFile
 from tuchuang.db.retry import transactions
 from tuchuang.errors import Conflict
 from tuchuang.services.clock import Clock, local_time
-from tuchuang.services.files import check_file_key
+from tuchuang.services.files import _encode_page, _page_of, check_file_key
 from tuchuang.services.outcomes import Outcome, Refused
 
 
 class Sharing:
-    def __init__(self, store: MetadataStore, clock: Clock, ranking: RankingCache | None = None) -> None:
+    def __init__(
+        self, store: MetadataStore, clock: Clock, ranking: RankingCache | None = None, reads: ReadCache | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
         self.cache = ranking or NoRankingCache()
+        self.reads = reads or NoReadCache()
 
     def share(self, user: str, md5: str, name: str) -> None:
         """Share a file the user owns; "already shared" is global per (md5, name) (D6)."""
@@ -33,6 +39,7 @@ class Sharing:
                     tx.set_shared_status(user, md5, name, True)
         except Conflict:
             raise Refused(Outcome.ALREADY_SHARED) from None
+        self.reads.changed(user_scope(user), SQUARE)  # after the commit (cache/reads.py)
         self.cache.shared(md5, name, 0)
 
     def cancel(self, user: str, md5: str, name: str) -> None:
@@ -43,6 +50,7 @@ class Sharing:
                 if not tx.delete_share(user, md5, name):
                     raise Refused(Outcome.FAIL, "no such share of this user")
                 tx.set_shared_status(user, md5, name, False)
+        self.reads.changed(user_scope(user), SQUARE)  # after the commit
         self.cache.removed(md5, name)
 
     def save(self, user: str, md5: str, name: str) -> None:
@@ -60,24 +68,38 @@ class Sharing:
                         raise Refused(Outcome.FAIL, "content gone")
         except Conflict:
             raise Refused(Outcome.ALREADY_HAVE) from None
+        self.reads.changed(user_scope(user))  # after the commit
 
     def add_pv(self, md5: str, name: str) -> None:
         md5 = check_file_key(md5, name)
         with self.store.single() as tx:
             if not tx.increment_share_pv(md5, name):
                 raise Refused(Outcome.FAIL, "not shared")
+        self.reads.changed(SQUARE)  # after the commit
         self.cache.viewed(md5, name)
 
     def count(self) -> int:
-        with self.store.read() as tx:
-            return tx.count_shares()
+        def load() -> int:
+            with self.store.read() as tx:
+                return tx.count_shares()
+
+        return self.reads.get(SQUARE, "count", load, int, int)
 
     def page(self, start: int, count: int) -> tuple[int, list[SharedFile]]:
-        with self.store.read() as tx:
-            return tx.page_shares(start, count)
+        def load() -> tuple[int, list[SharedFile]]:
+            with self.store.read() as tx:
+                return tx.page_shares(start, count)
+
+        return self.reads.get(SQUARE, f"page:{start}:{count}", load, _encode_page, _page_of(SharedFile))
 
     def ranking(self, start: int, count: int) -> tuple[int, list[tuple[str, int]]]:
-        """(total, [(file_name, pv)]) by pv descending; SQL is the truth, the cache a copy."""
+        """(total, [(file_name, pv)]) by pv descending, from the exact read cache, else below."""
+        return self.reads.get(
+            SQUARE, f"rank:{start}:{count}", lambda: self._ranking(start, count), _encode_ranking, _decode_ranking
+        )
+
+    def _ranking(self, start: int, count: int) -> tuple[int, list[tuple[str, int]]]:
+        """SQL is the truth, the ranking cache a copy."""
         with self.store.read() as tx:
             truth = tx.share_totals()
         rows = self.cache.page(start, count, truth)
@@ -87,3 +109,11 @@ class Sharing:
                 self.cache.rebuild(lambda: tx.ranking(0, truth[0]))
                 rows = tx.ranking(start, count)
         return truth[0], [(name, pv) for _, name, pv in rows]
+
+
+def _encode_ranking(value: tuple[int, list[tuple[str, int]]]) -> list[Any]:
+    return [value[0], [list(row) for row in value[1]]]
+
+
+def _decode_ranking(data: Any) -> tuple[int, list[tuple[str, int]]]:
+    return data[0], [(name, pv) for name, pv in data[1]]
