@@ -24,7 +24,11 @@ ORIGINAL = {
     ("legacy", "login (argon2id)"): "1,130 (C, no hashing)",
     ("api", "login (argon2id)"): "1,890 (C++, no hashing)",
 }
-TARGETS = {"json": 0.5, "upload": 0.5, "rss_mib": 64, "download": 0.9, "flood_p99": 2.0}
+TARGETS = {"json": 0.6, "counts": 0.8, "upload": 0.5, "rss_mib": 64, "download": 0.9, "flood_p99": 2.0}
+
+
+def is_count(row: dict[str, Any]) -> bool:
+    return "cmd=count" in row["endpoint"]
 
 
 def verdict(ok: bool) -> str:
@@ -48,7 +52,7 @@ def tables(results: dict[str, Any], source: str) -> str:
             "| endpoint | dialect | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling | original server |",
             "|---|---|---:|---:|---:|---:|---:|---|",
         ]
-        worst = None
+        worst = worst_count = None
         for row in results["json"]:
             original = ORIGINAL.get((row["dialect"], row["endpoint"]), "")
             p50 = "" if row["p50_ms"] is None else row["p50_ms"]
@@ -59,13 +63,17 @@ def tables(results: dict[str, Any], source: str) -> str:
             )
             if row["dialect"] != "-" and not row["login"]:
                 worst = row["ratio"] if worst is None else min(worst, row["ratio"])
+                if is_count(row):
+                    worst_count = row["ratio"] if worst_count is None else min(worst_count, row["ratio"])
         lines += [
             "",
             "Each endpoint ran right after its own ceiling run (`/healthz`, same settings); its ratio is to that run.",
             "",
-            f"Target: every JSON endpoint but login at ≥ {TARGETS['json']} × the ceiling: lowest is "
-            f"{worst:.2f}, {verdict(worst is not None and worst >= TARGETS['json'])}. Login spends argon2id on purpose "
-            "and is reported apart.",
+            f"Targets: every JSON endpoint but login at ≥ {TARGETS['json']} × its ceiling run: lowest is "
+            f"{worst:.2f}, {verdict(worst is not None and worst >= TARGETS['json'])}; the counts at ≥ "
+            f"{TARGETS['counts']} ×: lowest is {worst_count or 0:.2f}, "
+            f"{verdict(worst_count is not None and worst_count >= TARGETS['counts'])}. Login spends argon2id on "
+            "purpose and is reported apart.",
             "",
         ]
     if "upload" in results:
@@ -121,14 +129,14 @@ def tables(results: dict[str, Any], source: str) -> str:
             "| served by | MB/s |",
             "|---|---:|",
             f"| nginx, from the store (`/group1/M00/…`, D8 headers) | {d['nginx_store_mb_s']:,.0f} |",
-            f"| nginx, a plain static file | {d['nginx_static_mb_s']:,.0f} |",
+            f"| nginx, a plain static file (the ceiling) | {d['nginx_static_mb_s']:,.0f} |",
             f"| the embedded server (`tuchuang serve`) | {d['embedded_mb_s']:,.0f} |",
             "",
-            f"Target: ≥ {TARGETS['download']} × nginx's static figure: {d['ratio']:.2f}, "
+            f"Target: ≥ {TARGETS['download']} × that ceiling: {d['ratio']:.2f}, "
             f"{verdict(d['ratio'] >= TARGETS['download'])}.",
             "",
         ]
-    lines.append("![requests per second, per endpoint and dialect](benchmarks.png)")
+    lines.append("![each JSON endpoint's ratio to its own ceiling run](benchmarks.png)")
     return "\n".join(lines)
 
 
@@ -138,24 +146,23 @@ def chart(results: dict[str, Any]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in results.get("json", []) if not r["login"]]
+    rows = [r for r in results.get("json", []) if not r["login"] and r["dialect"] != "-"]
     if not rows:
         return
-    labels = [f"{r['endpoint']} ({r['dialect']})" if r["dialect"] != "-" else r["endpoint"] for r in rows]
-    values = [r["rps"] for r in rows]
-    ceiling = rows[0]["rps"]
+    labels = [f"{r['endpoint']} ({r['dialect']})" for r in rows]
+    ratios = [r["ratio"] for r in rows]  # each endpoint against its own ceiling run, as in the table
     fig, ax = plt.subplots(figsize=(9, 0.38 * len(rows) + 1.2))
-    colors = [
-        "#888888" if r["dialect"] == "-" else ("#3b7dd8" if r["dialect"] == "legacy" else "#e08a2c") for r in rows
-    ]
-    ax.barh(range(len(rows)), values, color=colors)
-    ax.axvline(ceiling * 0.5, color="#c0392b", linestyle="--", linewidth=1, label="0.5 × ceiling (target)")
+    colors = ["#3b7dd8" if r["dialect"] == "legacy" else "#e08a2c" for r in rows]
+    ax.barh(range(len(rows)), ratios, color=colors)
+    ax.axvline(TARGETS["json"], color="#c0392b", linestyle="--", linewidth=1, label=f"{TARGETS['json']} (target)")
+    ax.axvline(TARGETS["counts"], color="#7d3c98", linestyle=":", linewidth=1, label=f"{TARGETS['counts']} (counts)")
+    ax.set_xlim(0, 1.05)
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("requests per second (wrk through nginx)")
-    ax.set_title(f"tuchuang, {results['when'][:10]}: blue legacy, orange /api, grey ceiling")
-    for i, v in enumerate(values):
-        ax.text(v, i, f" {v:,.0f}", va="center", fontsize=7)
+    ax.set_xlabel("× its own /healthz ceiling run (wrk through nginx)")
+    ax.set_title(f"tuchuang, {results['when'][:10]}: blue legacy, orange /api")
+    for i, r in enumerate(rows):
+        ax.text(r["ratio"], i, f" {r['ratio']:.2f} ({r['rps']:,.0f}/s)", va="center", fontsize=7)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     CHART.parent.mkdir(exist_ok=True)

@@ -16,11 +16,11 @@ such a failure could show an older answer.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+import orjson
 import redis
 
 log = logging.getLogger(__name__)
@@ -93,11 +93,11 @@ class RedisReadCache:
             from tuchuang import metrics
 
             metrics.CACHE.labels("reads", "hit").inc()
-            return decode(json.loads(entry))
+            return decode(orjson.loads(entry))
         value = load()  # after the versions were read: see the module's docstring
         name = f"{self.prefix}c:{scope}:{epoch.decode()}:{version.decode()}:{key}"
         try:
-            self.redis.set(name, json.dumps(encode(value), separators=(",", ":")), ex=self.ttl)
+            self.redis.set(name, orjson.dumps(encode(value)), ex=self.ttl)
         except redis.RedisError as exc:
             log.warning("read cache unavailable: %s", exc)
         return value

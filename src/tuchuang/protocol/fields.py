@@ -7,9 +7,10 @@ limit.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
+
+import orjson
 
 BODY_LIMIT = 64 * 1024
 MAX_PAGE = 1000
@@ -26,9 +27,9 @@ def read_json(stream: BinaryIO, limit: int = BODY_LIMIT) -> dict[str, Any]:
     if len(raw) > limit:
         raise BadRequest("body too large")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting is bad input too
-        raise BadRequest(f"invalid JSON: {type(exc).__name__}") from None
+        data = orjson.loads(raw)  # several times json.loads's speed (BENCHMARKS.md)
+    except orjson.JSONDecodeError:  # also: invalid UTF-8, lone surrogates, nesting over 1024
+        raise BadRequest("invalid JSON: JSONDecodeError") from None
     if not isinstance(data, dict):
         raise BadRequest("body is not a JSON object")
     return data
