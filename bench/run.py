@@ -4,7 +4,8 @@
 
 It starts nginx + gunicorn with the deploy/ configs (deploy/stack.py) on MariaDB and Redis
 (TUCHUANG_BENCH_MYSQL_URL, TUCHUANG_BENCH_REDIS_URL; default the local servers) and a local store,
-or FastDFS when TUCHUANG_BENCH_FDFS_TRACKERS names a tracker. It measures:
+or FastDFS when TUCHUANG_BENCH_FDFS_TRACKERS names a tracker (and TUCHUANG_BENCH_FDFS_STORE_PATH
+the storage's store_path0 on this host, which nginx serves). It measures:
 - req/s and p50/p99 latency with wrk (-t2 -c32) for the JSON endpoints in both dialects, each also
   as a ratio to /healthz (a trivial JSON endpoint behind the same nginx + gunicorn), login apart;
 - a cheap endpoint's p99 alone and under a flood of logins (argon2id each): target within 2x;
@@ -435,7 +436,32 @@ def disk_ceiling(source: Path, size: int, work: Path, runs: int) -> float:
     return statistics.median(times)
 
 
-def run_uploads(base: str, web: Http, state: dict, user: dict, args: argparse.Namespace, work: Path) -> list[dict]:
+def upload_floor(body: Path, floor_url: str, runs: int) -> tuple[float, float]:
+    """The least an upload of `body` can take here, in seconds, measured now: nginx taking the body
+    into its spool (the same nginx, no app behind it), plus MD5 over it (which the app must check);
+    the rest of the work (the store's write and fsync, the database) can overlap with these.
+    Returns (spool seconds, md5 seconds), medians of `runs`."""
+    spool, md5 = [], []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run(
+            ["curl", "-s", "-S", "--max-time", "600", "-o", "/dev/null", "-H", "Expect:", "-T", str(body), floor_url],
+            check=True,
+            timeout=620,
+        )
+        spool.append(time.monotonic() - started)
+        started = time.monotonic()
+        digest = hashlib.md5()
+        with open(body, "rb") as f:
+            while chunk := f.read(8 * MIB):
+                digest.update(chunk)
+        md5.append(time.monotonic() - started)
+    return statistics.median(spool), statistics.median(md5)
+
+
+def run_uploads(
+    base: str, web: Http, state: dict, user: dict, args: argparse.Namespace, work: Path, floor_url: str
+) -> list[dict]:
     plan = [(1, args.small_uploads), (30, args.uploads), (args.large_mib, 1)]
     biggest = max(mib for mib, _ in plan) * MIB
     source = work / "random.bin"
@@ -465,6 +491,7 @@ def run_uploads(base: str, web: Http, state: dict, user: dict, args: argparse.Na
             times.append(seconds)
             key = {"user": user["user"], "token": user["token"], "md5": md5, "filename": name}
             web.post("/api/dealfile?cmd=del", key)  # keep the disk clean for the next one
+        spool_s, md5_s = upload_floor(body, floor_url, runs=min(count, 5))
         body.unlink()
         ceiling = disk_ceiling(source, size, work, runs=min(count, 5))
         upload_mbs = size / statistics.median(times) / 1e6
@@ -476,11 +503,16 @@ def run_uploads(base: str, web: Http, state: dict, user: dict, args: argparse.Na
             "mb_s": round(upload_mbs, 1),
             "disk_mb_s": round(disk_mbs, 1),
             "ratio": round(upload_mbs / disk_mbs, 3),
+            "floor_spool_s": round(spool_s, 3),
+            "floor_md5_s": round(md5_s, 3),
+            "floor_s": round(spool_s + md5_s, 3),
+            "x_floor": round(statistics.median(times) / (spool_s + md5_s), 3),
         }
         if growth is not None:
             row["worker_rss_growth_mib"] = growth
             row["worker_rss_peak_mib"] = peak
-        log(f"upload {mib:5d} MiB x{count}: {row['mb_s']} MB/s, disk {row['disk_mb_s']} MB/s, x{row['ratio']}"
+        log(f"upload {mib:5d} MiB x{count}: {row['mb_s']} MB/s, disk {row['disk_mb_s']} MB/s, x{row['ratio']}, "
+            f"{row['x_floor']} x floor ({row['floor_spool_s']} s spool + {row['floor_md5_s']} s md5)"
             + (f", worker RSS +{growth} MiB" if growth is not None else ""))  # fmt: skip
         results.append(row)
     return results
@@ -636,7 +668,16 @@ def main(argv: list[str] | None = None) -> int:
     (work / "static").mkdir()
     static_port, port, app_port = free_port(), free_port(), free_port()
     extra = work / "static.conf"
-    extra.write_text(f"server {{ listen 127.0.0.1:{static_port}; root {work}/static; sendfile on; tcp_nopush on; }}\n")
+    (work / "spool-floor").mkdir()
+    extra.write_text(
+        f"server {{ listen 127.0.0.1:{static_port}; root {work}/static; sendfile on; tcp_nopush on;\n"
+        # The upload floor's first half: nginx taking a body into its spool file, as for an upload,
+        # and nothing else (the body is not passed on).
+        f"  location = /spool {{ client_max_body_size 2g; client_body_in_file_only clean;\n"
+        f"    client_body_temp_path {work}/spool-floor 1 2; proxy_pass_request_body off;\n"
+        f'    proxy_set_header Content-Length ""; proxy_pass http://127.0.0.1:{static_port}/spooled; }}\n'
+        f"  location = /spooled {{ return 204; }}\n}}\n"
+    )
     db_url = f"{mysql.rstrip('/')}/tuchuang_bench_{os.getpid()}"
     prefix = f"tuchuang-bench-{os.getpid()}:"
     up = [
@@ -646,7 +687,10 @@ def main(argv: list[str] | None = None) -> int:
         "--rate-limits", "relaxed",
     ]  # fmt: skip
     if trackers:
-        up += ["--fdfs-trackers", trackers]
+        store_path = os.environ.get("TUCHUANG_BENCH_FDFS_STORE_PATH")
+        if not store_path:
+            raise SystemExit("TUCHUANG_BENCH_FDFS_TRACKERS needs TUCHUANG_BENCH_FDFS_STORE_PATH (store_path0)")
+        up += ["--fdfs-trackers", trackers, "--store-path", store_path]
     results: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "label": args.label,
@@ -671,7 +715,8 @@ def main(argv: list[str] | None = None) -> int:
         if "flood" in only:
             results["flood"] = run_flood(base, data, args, work)
         if "upload" in only:
-            results["upload"] = run_uploads(base, web, state, data["users"][0], args, work)
+            floor_url = f"http://127.0.0.1:{static_port}/spool"
+            results["upload"] = run_uploads(base, web, state, data["users"][0], args, work, floor_url)
         if "download" in only:
             if not (work / "random.bin").exists():
                 with open(work / "random.bin", "wb") as out:
