@@ -167,9 +167,9 @@ def create_app(config: Config, services: Services | None = None, **collaborators
     share_page = SharePage(services, config)
     app.add_route("/share", share_page)
     app.add_route("/api/share", share_page)
-    app.add_route("/group1/M00/{d1}/{d2}/{name}", StoredFile(services.blobs))
+    app.add_route("/{group}/M{store}/{d1}/{d2}/{name}", StoredFile(services.blobs))  # any group, store path
     app.add_route(
-        "/api/thumb/group1/M00/{d1}/{d2}/{name}", Preview(Thumbnails(services.blobs, config.effective_thumb_dir))
+        "/api/thumb/{group}/M{store}/{d1}/{d2}/{name}", Preview(Thumbnails(services.blobs, config.effective_thumb_dir))
     )
     app.add_route("/api/openapi.json", OpenApiDocument())
     app.add_route("/internal/upload-allowed", UploadGate(services, config))

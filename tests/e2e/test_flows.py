@@ -151,6 +151,10 @@ def test_store_paths_outside_the_layout_are_not_served(web) -> None:
     assert web.request("GET", "/group1/M00/").status in (403, 404)
     assert web.request("GET", "/group1/M00/../../../etc/passwd").status in (400, 403, 404)
     assert web.request("DELETE", "/group1/M00/00/00/x.jpg").status in (403, 404, 405)
+    # a group or store path this host does not hold (deploy/nginx's $tuchuang_store_dir map)
+    assert web.request("GET", "/group2/M00/00/00/NoSuchFileAAAAAAAAAAAAAAA.jpg").status == 404
+    assert web.request("GET", "/group1/M01/00/00/NoSuchFileAAAAAAAAAAAAAAA.jpg").status == 404
+    assert web.request("GET", "/group1/../group1/M00/").status in (400, 404)
 
 
 def test_client_cannot_name_a_spool_file_through_nginx(web) -> None:

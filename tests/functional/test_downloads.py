@@ -89,3 +89,28 @@ def test_missing_or_malformed_ids_are_404(app, stored, path):
 def test_unknown_path_is_404(app):
     assert app.web.get("/nothing-here", expect_errors=True).status_int == 404
     assert app.web.post("/api/nothing", b"{}", expect_errors=True).status_int == 404
+
+
+def test_files_of_any_group_and_store_path_are_served(config, tmp_path) -> None:  # noqa: ANN001
+    """Issue 13: a file id names its group and store path (`group2/M01/…`); the app serves whatever
+    the store holds under it, and refuses ids outside FastDFS's shape before any store sees them."""
+    from tests.client import Client, Dialect
+    from tests.conftest import FAST_HASHER
+    from tuchuang.app import build_services, create_app
+    from tuchuang.blobs.local import LocalBlobStore
+
+    api = Dialect("api")
+    services = build_services(config, blobs=LocalBlobStore(tmp_path / "g2", group="group2"), hasher=FAST_HASHER)
+    app = Client(create_app(config, services))
+    token = app.user(api, "alice")
+    app.upload(api, "alice", "two.txt", b"kept in group2", token=token)
+    [item] = app.files(api, "alice", token)["files"]
+    path = "/" + item["url"].split("/", 3)[3]
+    assert path.startswith("/group2/M00/")
+    assert app.web.get(path).body == b"kept in group2"
+    assert app.web.head(path).status_int == 200
+    d1d2name = path.split("/M00/", 1)[1]
+    for bad in (f"/group/M00/{d1d2name}", f"/group123/M00/{d1d2name}", f"/group2/MZZ/{d1d2name}",
+                f"/group2/M0/{d1d2name}", f"/group1/M00/{d1d2name}", f"/group2/M01/{d1d2name}"):  # fmt: skip
+        assert app.web.get(bad, expect_errors=True).status_int == 404, bad
+    services.store.close()

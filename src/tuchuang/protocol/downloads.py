@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import falcon
 
-from tuchuang.blobs import BlobStat, BlobStore
+from tuchuang.blobs import FILE_ID, BlobStat, BlobStore
 from tuchuang.blobs.inline import DOWNLOAD_TYPE, inline_type
 from tuchuang.errors import BlobNotFound, StorageUnavailable
 
@@ -60,16 +60,30 @@ def disposition(name: str) -> str | None:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(clean, safe='')}"
 
 
+def file_id_of(group: str, store: str, d1: str, d2: str, name: str) -> str:
+    """The file id a stored file's URL names (`/<group>/M<store path>/…`), checked strictly before
+    it reaches a store: any group and store path FastDFS can name; anything else is not found."""
+    file_id = f"{group}/M{store}/{d1}/{d2}/{name}"
+    if not FILE_ID.match(file_id):
+        raise falcon.HTTPNotFound()
+    return file_id
+
+
 class StoredFile:
-    def __init__(self, blobs: BlobStore, group: str = "group1") -> None:
+    """`/<group>/M<nn>/<d1>/<d2>/<name>`: a stored file, from whichever group the store holds it in."""
+
+    def __init__(self, blobs: BlobStore) -> None:
         self.blobs = blobs
-        self.group = group
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, d1: str, d2: str, name: str) -> None:
-        self._serve(req, resp, f"{self.group}/M00/{d1}/{d2}/{name}", send_body=True)
+    def on_get(
+        self, req: falcon.Request, resp: falcon.Response, group: str, store: str, d1: str, d2: str, name: str
+    ) -> None:
+        self._serve(req, resp, file_id_of(group, store, d1, d2, name), send_body=True)
 
-    def on_head(self, req: falcon.Request, resp: falcon.Response, d1: str, d2: str, name: str) -> None:
-        self._serve(req, resp, f"{self.group}/M00/{d1}/{d2}/{name}", send_body=False)
+    def on_head(
+        self, req: falcon.Request, resp: falcon.Response, group: str, store: str, d1: str, d2: str, name: str
+    ) -> None:
+        self._serve(req, resp, file_id_of(group, store, d1, d2, name), send_body=False)
 
     def _serve(self, req: falcon.Request, resp: falcon.Response, file_id: str, send_body: bool) -> None:
         try:

@@ -165,10 +165,12 @@ def spec() -> dict[str, Any]:
                 code(0, 1, 4),
             )
         },
-        "/api/thumb/group1/M00/{d1}/{d2}/{name}": {
+        "/api/thumb/{group}/M{store}/{d1}/{d2}/{name}": {
             "get": {
                 "summary": "A preview of a stored picture (WebP, at most 256 px on its longer side), made once",
                 "parameters": [
+                    path_param("group", {"type": "string", "pattern": "^group[0-9]{1,2}$"}),
+                    path_param("store", {"type": "string", "pattern": "^[0-9A-F]{2}$"}),
                     path_param("d1", {"type": "string", "pattern": "^[0-9A-F]{2}$"}),
                     path_param("d2", {"type": "string", "pattern": "^[0-9A-F]{2}$"}),
                     path_param("name", {"type": "string", "maxLength": 71}),

@@ -8,18 +8,20 @@ import logging
 import falcon
 
 from tuchuang.errors import BlobNotFound, StorageUnavailable
+from tuchuang.protocol.downloads import file_id_of
 from tuchuang.services.thumbnails import NoPreview, PreviewBusy, Thumbnails
 
 log = logging.getLogger(__name__)
 
 
 class Preview:
-    def __init__(self, thumbnails: Thumbnails, group: str = "group1") -> None:
+    def __init__(self, thumbnails: Thumbnails) -> None:
         self.thumbnails = thumbnails
-        self.group = group
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, d1: str, d2: str, name: str) -> None:
-        file_id = f"{self.group}/M00/{d1}/{d2}/{name}"
+    def on_get(
+        self, req: falcon.Request, resp: falcon.Response, group: str, store: str, d1: str, d2: str, name: str
+    ) -> None:
+        file_id = file_id_of(group, store, d1, d2, name)
         try:
             path = self.thumbnails.path(file_id)
         except (BlobNotFound, NoPreview) as exc:
