@@ -66,7 +66,7 @@ def new_token() -> str:
 
 def build_blobs(config: Config) -> BlobStore:
     if config.blob_store == "fastdfs":
-        return FastDFSBlobStore(fastdfs_client(config), config.store_path)
+        return FastDFSBlobStore(fastdfs_client(config), config.store_path, config.mounted_store_paths)
     return LocalBlobStore(config.effective_store_path)
 
 

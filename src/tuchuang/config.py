@@ -40,6 +40,9 @@ class Config:
     redis_prefix: str = "tuchuang:"
     blob_store: str = "local"
     store_path: Path | None = None
+    # FastDFS: further store paths mounted on this host, "group2/M00=/srv/fdfs2,group1/M01=/srv/b"
+    # (for fsck's scan of every group; TUCHUANG_STORE_PATH is group1/M00)
+    store_paths: tuple[str, ...] = ()
     spool_dir: Path | None = None
     thumb_dir: Path | None = None
     max_upload_bytes: int = 1025 << 20  # a 1 GiB file and its upload envelope
@@ -85,6 +88,11 @@ class Config:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'tuchuang.db').resolve()}"
+
+    @property
+    def mounted_store_paths(self) -> dict[str, Path]:
+        """TUCHUANG_STORE_PATHS as {"group2/M00": Path(...)}."""
+        return {prefix: Path(path) for prefix, _, path in (e.partition("=") for e in self.store_paths)}
 
     @property
     def effective_store_path(self) -> Path:
@@ -190,6 +198,10 @@ class Config:
                 raise ConfigError(
                     f"TUCHUANG_REDIS_URL: the database must be a number (redis://host:6379/0), got {path!r}"
                 )
+        for entry in self.store_paths:
+            prefix, sep, path = entry.partition("=")
+            if not (sep and re.fullmatch(r"group[0-9]{1,2}/M[0-9A-F]{2}", prefix) and path.startswith("/")):
+                raise ConfigError(f"TUCHUANG_STORE_PATHS: expected group<N>/M<nn>=/absolute/path, got {entry!r}")
         for allowed in self.metrics_allow:
             try:
                 ipaddress.ip_network(allowed, strict=False)
@@ -258,6 +270,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "redis_prefix": str,
     "blob_store": str,
     "store_path": Path,
+    "store_paths": _addresses,
     "spool_dir": Path,
     "thumb_dir": Path,
     "max_upload_bytes": _size,

@@ -29,11 +29,23 @@ def fastdfs_store(tracker: str, timeout: float = 10.0, store_path: Path | None =
     return FastDFSBlobStore(client, store_path)
 
 
-@pytest.fixture(params=["local", "fastdfs-fake-ip16", "fastdfs-fake-ip46", "fastdfs-real"])
+@pytest.fixture(params=["local", "fastdfs-fake-ip16", "fastdfs-fake-ip46", "fastdfs-fake-2groups", "fastdfs-real"])
 def blob_store(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
     kind = request.param
     if kind == "local":
         yield LocalBlobStore(tmp_path / "store")
+    elif kind == "fastdfs-fake-2groups":
+        # issue 13: the tracker puts uploads in group1 and group2 in turn; each group's storage has
+        # its own files; both store paths are mounted here for the listing
+        first = FakeFastDFS(tmp_path / "g1", ip_size=46)
+        second = FakeFastDFS(tmp_path / "g2", ip_size=46, group="group2", roles=("storage",))
+        first.add_group("group2", "127.0.0.1", second.storage_port)
+        store = fastdfs_store(first.tracker, store_path=first.root)
+        store.store_paths["group2/M00"] = second.root
+        yield store
+        store.client.close()
+        first.close()
+        second.close()
     elif kind.startswith("fastdfs-fake"):
         server = FakeFastDFS(tmp_path / "fdfs", ip_size=int(kind[-2:]))
         store = fastdfs_store(server.tracker, store_path=server.root)

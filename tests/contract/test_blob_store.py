@@ -201,3 +201,19 @@ def test_listing_for_fsck(blob_store, tmp_path: Path) -> None:
     blob_store.delete(first)
     assert first not in set(blob_store.file_ids())
     assert all(FILE_ID.match(file_id) for file_id in listed)
+
+
+def test_uploads_land_in_every_group_the_tracker_names(blob_store, tmp_path: Path) -> None:
+    """Issue 13: with two groups, the tracker's choice decides; each blob is read back from its own
+    group's storage and listed under its own group."""
+    groups = {key.split("/")[0] for key in getattr(blob_store, "mounted", dict)()}
+    if len(groups) < 2:
+        pytest.skip("one group here")
+    path, offset = source(tmp_path, b"spread over the groups")
+    ids = [blob_store.put(path, offset, 22, "txt") for _ in range(4)]
+    assert {file_id.split("/")[0] for file_id in ids} == groups
+    for file_id in ids:
+        assert read(blob_store, file_id) == b"spread over the groups"
+    assert set(ids) <= set(blob_store.file_ids())
+    blob_store.delete(ids[1])
+    assert not blob_store.exists(ids[1]) and blob_store.exists(ids[0])

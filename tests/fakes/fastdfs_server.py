@@ -47,9 +47,15 @@ class FakeFastDFS:
     roles: tuple[str, ...] = ("tracker", "storage")
     storage_host: str = "127.0.0.1"
 
+    def add_group(self, group: str, host: str, port: int) -> None:
+        """Another group's storage, for the tracker to name: uploads go round the groups."""
+        self._groups[group] = (host, port)
+
     def __post_init__(self) -> None:
         if "storage" in self.roles:
             (self.root / "data").mkdir(parents=True, exist_ok=True)
+        self._groups: dict[str, tuple[str, int]] = {}  # other groups' storages (add_group)
+        self._next_group = 0
         self._stop = threading.Event()
         self._release_stall = threading.Event()
         self._conns: dict[socket.socket, str] = {}
@@ -160,8 +166,14 @@ class FakeFastDFS:
     def _reply(self, conn: socket.socket, body: bytes = b"", status: int = 0) -> None:
         conn.sendall(HEADER.pack(len(body), 100, status) + body)
 
-    def _ip(self) -> bytes:
-        return socket.gethostbyname(self.storage_host).encode().ljust(self.ip_size - 1, b"\0")
+    def _ip(self, host: str | None = None) -> bytes:
+        return socket.gethostbyname(host or self.storage_host).encode().ljust(self.ip_size - 1, b"\0")
+
+    def _storage_of(self, group: str) -> tuple[bytes, int]:
+        if group == self.group:
+            return self._ip(), self.storage_port
+        host, port = self._groups[group]
+        return self._ip(host), port
 
     # -- tracker ---------------------------------------------------------------------------------
 
@@ -173,15 +185,20 @@ class FakeFastDFS:
             self._reply(conn)
         elif self.faults.tracker_status:
             self._reply(conn, status=self.faults.tracker_status)
-        elif cmd == 101:
-            group = self.group.encode().ljust(GROUP_LEN, b"\0")
-            self._reply(conn, group + self._ip() + struct.pack(">QB", self.storage_port, 0))
+        elif cmd == 101:  # store without group: the tracker chooses, round the groups
+            groups = [self.group, *self._groups]
+            name = groups[self._next_group % len(groups)]
+            self._next_group += 1
+            ip, port = self._storage_of(name)
+            self._reply(conn, name.encode().ljust(GROUP_LEN, b"\0") + ip + struct.pack(">QB", port, 0))
         elif cmd in (102, 103):
             group = body[:GROUP_LEN]
-            if group.rstrip(b"\0").decode() != self.group:
+            name = group.rstrip(b"\0").decode(errors="replace")
+            if name != self.group and name not in self._groups:
                 self._reply(conn, status=errno.ENOENT)
             else:
-                self._reply(conn, group + self._ip() + struct.pack(">Q", self.storage_port))
+                ip, port = self._storage_of(name)
+                self._reply(conn, group + ip + struct.pack(">Q", port))
         else:
             self._reply(conn, status=errno.EINVAL)
         return True

@@ -48,3 +48,26 @@ def test_client_conf_trackers(tmp_path) -> None:
     conf.write_text("base_path = /tmp\n")
     with pytest.raises(ValueError, match="no tracker_server"):
         trackers_from_client_conf(conf)
+
+
+def test_further_store_paths_for_fsck() -> None:
+    """Issue 13: store paths of other groups (or store_path1…) mounted here, for fsck's scan."""
+    from pathlib import Path
+
+    from tuchuang.app import build_blobs
+    from tuchuang.config import Config
+
+    config = Config.from_env(
+        {
+            "TUCHUANG_BLOB_STORE": "fastdfs",
+            "TUCHUANG_FDFS_TRACKERS": "127.0.0.2:22122",
+            "TUCHUANG_STORE_PATH": "/srv/g1",
+            "TUCHUANG_STORE_PATHS": "group2/M00=/srv/g2, group1/M01=/srv/g1b",
+        }
+    )
+    blobs = build_blobs(config)
+    assert blobs.mounted() == {  # type: ignore[attr-defined]
+        "group1/M00": Path("/srv/g1"),
+        "group2/M00": Path("/srv/g2"),
+        "group1/M01": Path("/srv/g1b"),
+    }

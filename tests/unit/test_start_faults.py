@@ -41,6 +41,7 @@ BAD_VALUES = [
     ({"TUCHUANG_REDIS_URL": "redis://127.0.0.1:6379/abc"}, ["TUCHUANG_REDIS_URL", "'/abc'"]),
     ({"TUCHUANG_MAX_UPLOAD_BYTES": "lots"}, ["TUCHUANG_MAX_UPLOAD_BYTES", "not a size"]),
     ({"TUCHUANG_SESSION_CACHE_SECONDS": "soon"}, ["TUCHUANG_SESSION_CACHE_SECONDS", "not a number"]),
+    ({"TUCHUANG_STORE_PATHS": "group2=/srv/fdfs"}, ["TUCHUANG_STORE_PATHS", "group<N>/M<nn>=/absolute/path"]),
     (
         {"TUCHUANG_BLOB_STORE": "fastdfs", "TUCHUANG_FDFS_CLIENT_CONF": "/nonexistent/client.conf"},
         ["TUCHUANG_FDFS_CLIENT_CONF", "no such file"],

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -493,7 +493,13 @@ class FastDFSBlobStore:
     """The BlobStore port over FastDFS; file ids are FastDFS's own (`group1/M00/…`)."""
 
     client: FastDFSClient
-    store_path: Path | None = None  # the storage's store_path0, when mounted here (for fsck)
+    store_path: Path | None = None  # group1's store_path0 (M00), when mounted here (for fsck)
+    # further store paths mounted here, by "<group>/M<nn>" (several groups, several store paths)
+    store_paths: dict[str, Path] = field(default_factory=dict)
+
+    def mounted(self) -> dict[str, Path]:
+        """Every store path this host can read, by "<group>/M<nn>"."""
+        return {**({"group1/M00": self.store_path} if self.store_path is not None else {}), **self.store_paths}
 
     @staticmethod
     def _split(file_id: str) -> tuple[str, str]:
@@ -545,19 +551,22 @@ class FastDFSBlobStore:
         return True
 
     def file_ids(self) -> Iterator[str]:
-        """Every blob under the mounted store path (FastDFS has no listing command)."""
-        if self.store_path is None:
+        """Every blob under the mounted store paths (FastDFS has no listing command)."""
+        mounted = self.mounted()
+        if not mounted:
             raise NotImplementedError("set TUCHUANG_STORE_PATH to the storage's store_path0")
-        yield from _walk_store(self.store_path, "group1")
+        for prefix, root in sorted(mounted.items()):
+            yield from _walk_store(root, prefix)
 
     def check(self) -> None:
         """Raise StorageUnavailable unless a tracker can name a storage that answers."""
         self.client.active_test(self.client.query_store().address)
 
 
-def _walk_store(root: Path, group: str) -> Iterator[str]:
+def _walk_store(root: Path, prefix: str) -> Iterator[str]:
+    """The blobs of one store path, named `<prefix>/XX/YY/<name>` (prefix: "group1/M00")."""
     for path in sorted((root / "data").glob("[0-9A-F][0-9A-F]/[0-9A-F][0-9A-F]/*")):
-        file_id = f"{group}/M00/{path.parent.parent.name}/{path.parent.name}/{path.name}"
+        file_id = f"{prefix}/{path.parent.parent.name}/{path.parent.name}/{path.name}"
         try:
             parse_file_id(file_id)
         except BlobNotFound:
