@@ -269,4 +269,15 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsy
     (tmp_path / "other.db").write_bytes(b"")
     assert main(["import", "--from", f"sqlite:///{tmp_path / 'other.db'}"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("tuchuang import: not an original 0voice database: missing user_info.id") and "\n" not in err
+    assert (
+        err
+        == "tuchuang import: not an original 0voice database: no table user_info, file_info, user_file_list, share_file_list"
+    )
+    conn = sqlite3.connect(tmp_path / "other.db")
+    conn.execute("CREATE TABLE user_info (id INTEGER, user_name TEXT)")
+    for table in ("file_info", "user_file_list", "share_file_list"):
+        conn.execute(f"CREATE TABLE {table} (id INTEGER)")
+    conn.commit()
+    conn.close()
+    assert main(["import", "--from", f"sqlite:///{tmp_path / 'other.db'}"]) == 2
+    assert "missing user_info.nick_name" in capsys.readouterr().err

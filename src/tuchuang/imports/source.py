@@ -133,7 +133,10 @@ def detect(columns: dict[str, set[str]]) -> str:
     """Which original server made this database; SourceError when it is none of them."""
     if "blob_intents" in columns and "sessions" in columns:
         raise SourceError("this is a tuchuang database, not an original 0voice one")
-    missing = [f"{t}.{c}" for t, cs in REQUIRED.items() for c in cs if c not in columns.get(t, set())]
+    tables = [t for t in REQUIRED if t not in columns]
+    if tables:
+        raise SourceError(f"not an original 0voice database: no table {', '.join(tables)}")
+    missing = [f"{t}.{c}" for t, cs in REQUIRED.items() for c in cs if c not in columns[t]]
     if missing:
         raise SourceError(f"not an original 0voice database: missing {', '.join(missing)}")
     pictures = "share_picture_list" in columns
