@@ -377,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, default=Path("/var/fdfs"), help="store_path0 (storage)")
     parser.add_argument("--storage", default="127.0.0.1:23000", help="host:port the tracker names (tracker)")
     parser.add_argument("--group", default="group1")
+    parser.add_argument(
+        "--more-groups", default="", help="tracker: other groups' storages, group2=host:port,… (uploads go round them)"
+    )
     parser.add_argument("--ip-size", type=int, default=46, choices=[16, 46])
     args = parser.parse_args(argv)
     storage_host, _, storage_port = args.storage.rpartition(":")
@@ -390,6 +393,10 @@ def main(argv: list[str] | None = None) -> int:
         storage_port=args.port if args.role == "storage" else int(storage_port),
         storage_host=storage_host if args.role == "tracker" else args.listen,
     )
+    for entry in filter(None, (e.strip() for e in args.more_groups.split(","))):
+        group, _, address = entry.partition("=")
+        host, _, port = address.rpartition(":")
+        fake.add_group(group, host, int(port))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
