@@ -3,7 +3,10 @@ with deploy/nginx/tuchuang.conf and gunicorn, via deploy/stack.py) sharing Maria
 a two-group fake FastDFS whose storages serve their files over HTTP, two per group. Uploads land in
 both groups, every file downloads byte-exact through the front, a login on one node works on the
 other, a lagging replica's 404 is retried on its peer, and a killed node or storage costs no
-request that a client retries and no data. Bounded; everything started here is stopped by pid."""
+request that a client retries and no data. Bounded; everything started here is stopped by pid.
+
+By hand on a real FastDFS of two groups: TUCHUANG_TEST_FDFS_CLUSTER_TRACKER=host:port and
+TUCHUANG_TEST_FDFS_CLUSTER_GROUPS=group1=<store_path0>,group2=<store_path0> replace the fake."""
 
 from __future__ import annotations
 
@@ -29,6 +32,10 @@ from tests.fakes.fastdfs_server import FakeFastDFS
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TUCHUANG_TEST_REDIS_URL")
+# By hand, with a real FastDFS of two groups instead of the fake: its tracker (round robin:
+# store_lookup = 0) and each group's store_path0 on this host, "group1=/path,group2=/path".
+REAL_TRACKER = os.environ.get("TUCHUANG_TEST_FDFS_CLUSTER_TRACKER")
+REAL_GROUPS = os.environ.get("TUCHUANG_TEST_FDFS_CLUSTER_GROUPS", "")
 pytestmark = [
     pytest.mark.skipif(
         not (MYSQL_URL and REDIS_URL), reason="needs TUCHUANG_TEST_MYSQL_URL and TUCHUANG_TEST_REDIS_URL"
@@ -137,20 +144,25 @@ def cluster() -> Iterator[dict]:
     base.chmod(0o755)
     c = Cluster(base)
     try:
-        group1 = FakeFastDFS(base / "g1", ip_size=46)
-        group2 = FakeFastDFS(base / "g2", ip_size=46, group="group2", roles=("storage",))
-        c.fakes += [group1, group2]
-        group1.add_group("group2", "127.0.0.1", group2.storage_port)
-        for root in (group1.root, group2.root):
-            (root / "data" / "00" / "00").mkdir(parents=True, exist_ok=True)
-            for path in (root, *root.rglob("*")):
-                path.chmod(0o755)
+        if REAL_TRACKER:  # by hand: a real FastDFS with two groups (see the module's docstring)
+            tracker = REAL_TRACKER
+            roots = {group: Path(path) for group, _, path in (e.partition("=") for e in REAL_GROUPS.split(","))}
+        else:
+            group1 = FakeFastDFS(base / "g1", ip_size=46)
+            group2 = FakeFastDFS(base / "g2", ip_size=46, group="group2", roles=("storage",))
+            c.fakes += [group1, group2]
+            group1.add_group("group2", "127.0.0.1", group2.storage_port)
+            tracker, roots = group1.tracker, {"group1": group1.root, "group2": group2.root}
+            for root in roots.values():
+                (root / "data" / "00" / "00").mkdir(parents=True, exist_ok=True)
+                for path in (root, *root.rglob("*")):
+                    path.chmod(0o755)
         lagging = base / "lagging"  # a group1 replica that has not caught up: it has nothing yet
         (lagging / "data").mkdir(parents=True)
         storages = {"group1": [], "group2": []}
         for name, group, store in (
-            ("s1a", "group1", group1.root), ("s1b", "group1", lagging),
-            ("s2a", "group2", group2.root), ("s2b", "group2", group2.root),
+            ("s1a", "group1", roots["group1"]), ("s1b", "group1", lagging),
+            ("s2a", "group2", roots["group2"]), ("s2b", "group2", roots["group2"]),
         ):  # fmt: skip
             port = free_port()
             c.procs[name] = nginx(
@@ -167,7 +179,7 @@ def cluster() -> Iterator[dict]:
             up = [
                 sys.executable, str(ROOT / "deploy" / "stack.py"), "up", "--root", str(root), "--port", str(port),
                 "--app-port", str(free_port()), "--database-url", database, "--redis-url", REDIS_URL,
-                "--redis-prefix", prefix, "--fdfs-trackers", group1.tracker, "--store-path", str(group1.root),
+                "--redis-prefix", prefix, "--fdfs-trackers", tracker, "--store-path", str(roots["group1"]),
                 "--workers", "1", "--threads", "4", "--rate-limits", "relaxed", "--extra-conf", str(base / "realip.conf"),
             ]  # fmt: skip
             if i == 0:
