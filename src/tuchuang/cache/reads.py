@@ -23,6 +23,8 @@ from typing import Any, Protocol, TypeVar
 import orjson
 import redis
 
+from tuchuang import metrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Encode = Callable[[T], Any]  # an answer as JSON data
@@ -42,6 +44,20 @@ def user_scope(user: str) -> str:
 
 
 SQUARE = "square"
+
+
+def encode_page(page: tuple[int, list[Any]]) -> list[Any]:
+    """A (total, rows) answer as JSON data."""
+    return [page[0], [list(row) for row in page[1]]]
+
+
+def page_of(row: Callable[..., T]) -> Callable[[Any], tuple[int, list[T]]]:
+    """The decoder of `encode_page`'s data back into (total, [row(*values)])."""
+
+    def decode(data: Any) -> tuple[int, list[T]]:
+        return data[0], [row(*values) for values in data[1]]
+
+    return decode
 
 
 class ReadCache(Protocol):
@@ -90,8 +106,6 @@ class RedisReadCache:
             log.warning("read cache unavailable: %s", exc)
             return load()
         if entry is not None:
-            from tuchuang import metrics
-
             metrics.CACHE.labels("reads", "hit").inc()
             return decode(orjson.loads(entry))
         value = load()  # after the versions were read: see the module's docstring

@@ -7,11 +7,10 @@ import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 from tuchuang.blobs import BlobStore, safe_extension
 from tuchuang.cache import NoRankingCache, RankingCache
-from tuchuang.cache.reads import SQUARE, NoReadCache, ReadCache, user_scope
+from tuchuang.cache.reads import SQUARE, NoReadCache, ReadCache, encode_page, page_of, user_scope
 from tuchuang.db import MetadataStore
 from tuchuang.db.records import FileRow, UserFile
 from tuchuang.db.retry import transactions
@@ -43,20 +42,6 @@ def file_type(name: str) -> str:
     """The text after the last dot, or "null" (PROTOCOL.md §6), at most 32 chars."""
     _, dot, ext = name.rpartition(".")
     return ext[:32] if dot and ext else "null"
-
-
-def _encode_page(page: tuple[int, list[Any]]) -> list[Any]:
-    return [page[0], [list(row) for row in page[1]]]
-
-
-def _page_of(row: Callable[..., T]) -> Callable[[Any], tuple[int, list[T]]]:
-    def decode(data: Any) -> tuple[int, list[T]]:
-        return data[0], [row(*values) for values in data[1]]
-
-    return decode
-
-
-T = TypeVar("T")
 
 
 class _NoContent(Exception):
@@ -208,7 +193,7 @@ class Files:
             with self.store.read() as tx:
                 return tx.page_user_files(user, order, start, count)
 
-        return self.reads.get(user_scope(user), f"{order}:{start}:{count}", load, _encode_page, _page_of(UserFile))
+        return self.reads.get(user_scope(user), f"{order}:{start}:{count}", load, encode_page, page_of(UserFile))
 
     def delete(self, user: str, md5: str, name: str) -> None:
         """Remove the user's file (and its share); delete the blob once nobody references it."""

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tuchuang import metrics
 from tuchuang.cache import NoRankingCache, RankingCache
-from tuchuang.cache.reads import SQUARE, NoReadCache, ReadCache, user_scope
+from tuchuang.cache.reads import SQUARE, NoReadCache, ReadCache, encode_page, page_of, user_scope
 from tuchuang.db import MetadataStore
 from tuchuang.db.records import SharedFile
 from tuchuang.db.retry import transactions
 from tuchuang.errors import Conflict
 from tuchuang.services.clock import Clock, local_time
-from tuchuang.services.files import _encode_page, _page_of, check_file_key
+from tuchuang.services.files import check_file_key
 from tuchuang.services.outcomes import Outcome, Refused
 
 
@@ -90,12 +88,12 @@ class Sharing:
             with self.store.read() as tx:
                 return tx.page_shares(start, count)
 
-        return self.reads.get(SQUARE, f"page:{start}:{count}", load, _encode_page, _page_of(SharedFile))
+        return self.reads.get(SQUARE, f"page:{start}:{count}", load, encode_page, page_of(SharedFile))
 
     def ranking(self, start: int, count: int) -> tuple[int, list[tuple[str, int]]]:
         """(total, [(file_name, pv)]) by pv descending, from the exact read cache, else below."""
         return self.reads.get(
-            SQUARE, f"rank:{start}:{count}", lambda: self._ranking(start, count), _encode_ranking, _decode_ranking
+            SQUARE, f"rank:{start}:{count}", lambda: self._ranking(start, count), encode_page, page_of(_rank_row)
         )
 
     def _ranking(self, start: int, count: int) -> tuple[int, list[tuple[str, int]]]:
@@ -111,9 +109,5 @@ class Sharing:
         return truth[0], [(name, pv) for _, name, pv in rows]
 
 
-def _encode_ranking(value: tuple[int, list[tuple[str, int]]]) -> list[Any]:
-    return [value[0], [list(row) for row in value[1]]]
-
-
-def _decode_ranking(data: Any) -> tuple[int, list[tuple[str, int]]]:
-    return data[0], [(name, pv) for name, pv in data[1]]
+def _rank_row(name: str, pv: int) -> tuple[str, int]:
+    return name, pv
