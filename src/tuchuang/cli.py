@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tuchuang.config import Config, ConfigError
+from tuchuang.config import Config, ConfigError, redact_url
 from tuchuang.db import open_store
 from tuchuang.db.migrations import pending, upgrade
 from tuchuang.errors import DatabaseUnavailable, TuchuangError
@@ -125,9 +125,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _shown_db(config: Config) -> str:
-    from tuchuang.imports.source import shown
-
-    return shown(config.effective_database_url)
+    return redact_url(config.effective_database_url) or ""
 
 
 def _import(config: Config, args: argparse.Namespace) -> int:

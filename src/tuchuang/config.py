@@ -19,8 +19,8 @@ class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-def _secret_repr(url: str | None) -> str | None:
-    """Return `url` with any password replaced, for repr and logs."""
+def redact_url(url: str | None) -> str | None:
+    """Return `url` with any password replaced, for repr, logs and messages."""
     if not url:
         return url
     parts = urlsplit(url)
@@ -80,8 +80,8 @@ class Config:
 
     def __repr__(self) -> str:
         fields = dataclasses.asdict(self)
-        fields["database_url"] = _secret_repr(self.database_url)
-        fields["redis_url"] = _secret_repr(self.redis_url)
+        fields["database_url"] = redact_url(self.database_url)
+        fields["redis_url"] = redact_url(self.redis_url)
         inner = ", ".join(f"{k}={v!r}" for k, v in fields.items())
         return f"Config({inner})"
 

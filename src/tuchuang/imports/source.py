@@ -16,8 +16,9 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
+from tuchuang.config import redact_url
 from tuchuang.errors import TuchuangError
 
 LAYOUTS = {
@@ -40,12 +41,8 @@ class SourceError(TuchuangError):
 
 
 def shown(url: str) -> str:
-    """The source's URL without its password: how it is named in reports and in `imports`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}@{netloc}"))
+    """The source's URL as reports, messages and `imports` name it: without its password."""
+    return redact_url(url) or url
 
 
 class Source:
