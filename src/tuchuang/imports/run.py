@@ -123,6 +123,15 @@ class ImportRefused(TuchuangError):
     """The target is not one this source may be imported into."""
 
 
+def refuse_foreign_target(users: int, earlier: object) -> None:
+    """An import goes into a new database, or into one an earlier run of this source began."""
+    if users and earlier is None:
+        raise ImportRefused(
+            "the target database already has users and no earlier import of this source:"
+            " import into a new, empty tuchuang database"
+        )
+
+
 class Progress:
     """One line per table on a terminal, redrawn as batches land; silent otherwise."""
 
@@ -209,11 +218,7 @@ class Importer:
         with self.store.transaction() as tx:
             earlier = tx.import_run(self.report.source)
             if earlier is None:
-                if tx.count_users():
-                    raise ImportRefused(
-                        "the target database already has users and no earlier import of this source:"
-                        " import into a new, empty tuchuang database"
-                    )
+                refuse_foreign_target(tx.count_users(), earlier)
                 self.secret = secrets.token_hex(16)
                 tx.start_import(self.report.source, self.source.layout, self.secret, int(self.clock()))
             else:
@@ -541,8 +546,4 @@ def _may_import(target_url: str, source: str) -> None:
         return  # no schema yet: empty
     finally:
         store.close()
-    if users and earlier is None:
-        raise ImportRefused(
-            "the target database already has users and no earlier import of this source:"
-            " import into a new, empty tuchuang database"
-        )
+    refuse_foreign_target(users, earlier)
