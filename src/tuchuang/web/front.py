@@ -66,7 +66,7 @@ def export(directory: Path) -> list[str]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name in TYPES:
-        data = resources.files("tuchuang.web").joinpath("front", name).read_bytes()
+        data, _ = asset(name)
         target = directory / name
         temporary = directory / f".{name}.{os.getpid()}"
         temporary.write_bytes(data)
