@@ -139,15 +139,7 @@ def _import(config: Config, args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("tuchuang import: --batch-size must be positive", file=sys.stderr)
         return 2
-    store = open_store(config.effective_database_url, 1)
-    try:
-        if config.effective_database_url.startswith("sqlite"):
-            upgrade(store)
-        elif pending(store):
-            print("tuchuang import: the database schema is not current: run `tuchuang db upgrade`", file=sys.stderr)
-            return 2
-    finally:
-        store.close()
+    _current_schema(config)
     hasher = PasswordHasher(time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib, parallelism=1)
     from tuchuang.app import build_blobs, build_ranking, build_reads, redis_client
 
@@ -352,17 +344,23 @@ def _preflight(config: Config) -> None:
             raise StartError(f"TUCHUANG_FDFS_CLIENT_CONF / TUCHUANG_FDFS_TRACKERS: {exc}") from None
 
 
-def _serve(config: Config) -> int:
-    _preflight(config)
+def _current_schema(config: Config) -> None:
+    """SQLite (the embedded default) keeps its own schema current; MySQL's is upgraded by the
+    operator (`tuchuang db upgrade`), and a command refuses to run on an outdated one."""
     store = open_store(config.effective_database_url, 1)
     try:
         if store.dialect == "sqlite":
-            for name in upgrade(store):  # the embedded default keeps its own schema current
+            for name in upgrade(store):
                 log.info("applied schema %s", name)
         elif pending(store):
             raise StartError("the database schema is not current: run 'tuchuang db upgrade' first")
     finally:
         store.close()
+
+
+def _serve(config: Config) -> int:
+    _preflight(config)
+    _current_schema(config)
     from tuchuang.server import run
 
     run(config)
