@@ -43,24 +43,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed"),
 ]
 
-STORAGE_CONF = """\
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/tmp;
-    proxy_temp_path {dir}/tmp;
-    server {{
-        listen 127.0.0.1:{port};
-        location ~ "^/{group}/M00/(?<blob>[0-9A-F]{{2}}/[0-9A-F]{{2}}/[A-Za-z0-9_-]{{6,64}}(\\.[A-Za-z0-9]{{1,6}})?)$" {{
-            alias {store}/data/$blob;
-        }}
-    }}
-}}
-"""
-FRONT_CONF = """\
+NGINX_CONF = """\
 daemon off;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
@@ -69,9 +52,17 @@ http {{
     access_log off;
     client_body_temp_path {dir}/tmp;
     proxy_temp_path {dir}/tmp;
-    include {dir}/cluster.conf;
+{site}
 }}
 """
+# A storage serving its store path read-only over HTTP (its files, nothing else).
+STORAGE_SITE = """\
+    server {{
+        listen 127.0.0.1:{port};
+        location ~ "^/{group}/M00/(?<blob>[0-9A-F]{{2}}/[0-9A-F]{{2}}/[A-Za-z0-9_-]{{6,64}}(\\.[A-Za-z0-9]{{1,6}})?)$" {{
+            alias {store}/data/$blob;
+        }}
+    }}"""
 
 
 def free_port() -> int:
@@ -80,14 +71,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def nginx(directory: Path, conf: str) -> subprocess.Popen:
+def nginx(directory: Path, site: str) -> subprocess.Popen:
+    """An nginx of its own in `directory` serving `site` (server blocks for the http block)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "tmp").mkdir(exist_ok=True)
-    (directory / "nginx.conf").write_text(conf)
-    proc = subprocess.Popen(
+    (directory / "nginx.conf").write_text(NGINX_CONF.format(dir=directory, site=site))
+    return subprocess.Popen(
         ["nginx", "-c", str(directory / "nginx.conf"), "-p", str(directory)], start_new_session=True
     )
-    return proc
 
 
 def wait_port(port: int, seconds: float = 10) -> None:
@@ -165,9 +156,7 @@ def cluster() -> Iterator[dict]:
             ("s2a", "group2", roots["group2"]), ("s2b", "group2", roots["group2"]),
         ):  # fmt: skip
             port = free_port()
-            c.procs[name] = nginx(
-                base / name, STORAGE_CONF.format(dir=base / name, port=port, group=group, store=store)
-            )
+            c.procs[name] = nginx(base / name, STORAGE_SITE.format(port=port, group=group, store=store))
             storages[group].append(port)
         db = f"tuchuang_cluster_{os.getpid()}"
         database = MYSQL_URL.rsplit("/", 1)[0] + f"/{db}"
@@ -190,7 +179,7 @@ def cluster() -> Iterator[dict]:
         front = free_port()
         (base / "front").mkdir()
         (base / "front" / "cluster.conf").write_text(render_front(front, nodes, storages))
-        c.procs["front"] = nginx(base / "front", FRONT_CONF.format(dir=base / "front"))
+        c.procs["front"] = nginx(base / "front", f"    include {base / 'front'}/cluster.conf;")
         for port in (front, *storages["group1"], *storages["group2"]):
             wait_port(port)
         yield {
